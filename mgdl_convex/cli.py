@@ -1,0 +1,264 @@
+"""The ``mgdl-convex`` command line: thin, one library call per subcommand.
+
+    mgdl-convex fit     --target NAME [fit options] [--config run.toml] --out DIR
+    mgdl-convex verify  --target NAME [fit options] --out DIR     (fit, then check the theorem's claims)
+    mgdl-convex check   DIR                                        (re-check a saved run)
+    mgdl-convex predict MODEL --x 0.1 0.2 ...  |  --input points.csv
+    mgdl-convex targets
+
+``main(argv) -> int`` so that it runs in-process in tests; bad arguments exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from .model import MultigradeRegressor
+from .targets import TARGETS, get_target
+
+__all__ = ["main", "build_parser", "fit_from_args"]
+
+#: config-file keys and the estimator / sampling options they set
+FIT_KEYS = {
+    "target": str,
+    "domain": list,
+    "grades": int,
+    "width": int,
+    "carry_input": bool,
+    "beta": float,
+    "beta_ratio": float,
+    "monotone": bool,
+    "contraction": float,
+    "patterns": str,
+    "n_patterns": int,
+    "samples": list,
+    "sampling": str,
+    "solver": str,
+    "solver_options": dict,
+    "formulation": str,
+    "seed": int,
+    "tol": float,
+}
+
+DEFAULTS = {
+    "grades": 4,
+    "width": 32,
+    "carry_input": True,
+    "beta_ratio": 1e-3,
+    "monotone": False,
+    "contraction": 1.0,
+    "patterns": "auto",
+    "n_patterns": 256,
+    "samples": [1024],
+    "sampling": "grid",
+    "solver": "CLARABEL",
+    "formulation": "working_set",
+    "seed": 0,
+    "tol": 0.0,
+}
+
+
+class UsageError(Exception):
+    """Bad command-line or config input: reported with exit status 2."""
+
+
+def _add_fit_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", help=f"built-in ({', '.join(TARGETS)}) or module:function")
+    p.add_argument("--domain", help="JSON list of [lo, hi] pairs, for user targets (e.g. '[[0, 1]]')")
+    p.add_argument("--config", type=Path, help="TOML file with any of these options (command line wins)")
+    p.add_argument("--grades", type=int)
+    p.add_argument("--width", type=int)
+    p.add_argument("--carry-input", dest="carry_input", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--beta", type=float)
+    p.add_argument("--beta-ratio", dest="beta_ratio", type=float)
+    p.add_argument("--monotone", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--contraction", type=float)
+    p.add_argument("--patterns", choices=["auto", "all", "sampled"])
+    p.add_argument("--n-patterns", dest="n_patterns", type=int)
+    p.add_argument("--samples", type=int, nargs="+", help="samples per grade (last value repeats)")
+    p.add_argument("--sampling", choices=["grid", "random"])
+    p.add_argument("--solver", help="CLARABEL (default), SCS, ECOS or MOSEK")
+    p.add_argument("--solver-option", dest="solver_option", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--formulation", choices=["working_set", "direct"])
+    p.add_argument("--seed", type=int)
+    p.add_argument("--tol", type=float)
+    p.add_argument("--out", type=Path, required=True, help="run directory")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mgdl-convex", description=__doc__.split("\n")[0])
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_fit_options(sub.add_parser("fit", help="fit a multigrade scheme to a target"))
+    _add_fit_options(sub.add_parser("verify", help="fit, then check the theorem's claims"))
+    check = sub.add_parser("check", help="re-check the claims on a saved run directory")
+    check.add_argument("run_dir", type=Path)
+    pred = sub.add_parser("predict", help="evaluate a saved model")
+    pred.add_argument("model", type=Path, help="model.npz written by fit")
+    pred.add_argument("--x", type=float, nargs="+", help="points of a 1-D model")
+    pred.add_argument("--input", type=Path, help="CSV file, one point per row")
+    sub.add_parser("targets", help="list the built-in targets")
+    return parser
+
+
+def _parse_value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _options(args) -> dict:
+    """Defaults, then the config file, then the command line; every key checked."""
+    opts = dict(DEFAULTS)
+    if args.config is not None:
+        try:
+            config = tomllib.loads(args.config.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise UsageError(f"cannot read config {args.config}: {e}") from e
+        unknown = sorted(set(config) - set(FIT_KEYS))
+        if unknown:
+            raise UsageError(f"unknown key(s) in {args.config}: {', '.join(unknown)}; known: {', '.join(FIT_KEYS)}")
+        for key, value in config.items():
+            kind = FIT_KEYS[key]
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if key == "samples" and isinstance(value, int):
+                value = [value]
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise UsageError(f"{args.config}: {key} must be {kind.__name__}, got {value!r}")
+            opts[key] = value
+    for key in FIT_KEYS:
+        value = getattr(args, key, None)
+        if value is not None and key not in ("domain", "solver_options"):
+            opts[key] = value
+    if args.domain is not None:
+        opts["domain"] = _parse_value(args.domain)
+    if args.solver_option:
+        extra = {}
+        for item in args.solver_option:
+            if "=" not in item:
+                raise UsageError(f"--solver-option takes KEY=VALUE, got {item!r}")
+            k, v = item.split("=", 1)
+            extra[k] = _parse_value(v)
+        opts["solver_options"] = {**opts.get("solver_options", {}), **extra}
+    if "target" not in opts:
+        raise UsageError("no target: give --target NAME or 'target' in the config file")
+    return opts
+
+
+def fit_from_args(opts: dict) -> tuple[MultigradeRegressor, object]:
+    """Build the estimator and target from resolved options and fit."""
+    target = get_target(opts["target"], opts.get("domain"))
+    model = MultigradeRegressor(
+        n_grades=opts["grades"],
+        width=opts["width"],
+        carry_input=opts["carry_input"],
+        beta=opts.get("beta"),
+        beta_ratio=None if opts.get("beta") is not None else opts["beta_ratio"],
+        monotone=opts["monotone"],
+        contraction=opts["contraction"],
+        patterns=opts["patterns"],
+        n_patterns=opts["n_patterns"],
+        solver=opts["solver"],
+        solver_options=opts.get("solver_options"),
+        formulation=opts["formulation"],
+        tol=opts["tol"],
+        random_state=opts["seed"],
+        verbose=True,
+    )
+    model.fit_target(target, samples=opts["samples"], sampling=opts["sampling"])
+    return model, target
+
+
+def write_fit_outputs(model, target, opts: dict, out: Path) -> None:
+    """model.npz, summary.json and the plots in ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_fit, plot_losses, plot_residuals
+
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / "model.npz")
+    summary = {"options": opts, "stop_reason": model.stop_reason_, "grades": model.summary()}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    for name, draw in (
+        ("fit.png", lambda ax: plot_fit(model, target, ax=ax)),
+        ("residuals.png", lambda ax: plot_residuals(model, target, ax=ax)),
+        ("losses.png", lambda ax: plot_losses(model, ax=ax)),
+    ):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        draw(ax)
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+
+
+def _cmd_fit(args) -> int:
+    opts = _options(args)
+    model, target = fit_from_args(opts)
+    write_fit_outputs(model, target, opts, args.out)
+    print(f"{len(model.grades_)} grade(s); {model.stop_reason_}; wrote {args.out}/model.npz, summary.json, plots")
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    model = MultigradeRegressor.load(args.model)
+    if (args.x is None) == (args.input is None):
+        raise UsageError("give exactly one of --x and --input")
+    X = np.array(args.x, dtype=float)[:, None] if args.x is not None else np.loadtxt(args.input, delimiter=",", ndmin=2)
+    for value in model.predict(X):
+        print(repr(float(value)))
+    return 0
+
+
+def _cmd_targets(args) -> int:
+    for t in TARGETS.values():
+        dom = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in t.domain)
+        print(f"{t.name:10s} {dom:18s} {'rigorous' if t.rigorous else 'heuristic'}  {t.description}")
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    from proofs_check.cli import verify_command
+
+    return verify_command(args, _options)
+
+
+def _cmd_check(args) -> int:
+    from proofs_check.cli import check_command
+
+    return check_command(args)
+
+
+COMMANDS = {"fit": _cmd_fit, "verify": _cmd_verify, "check": _cmd_check, "predict": _cmd_predict, "targets": _cmd_targets}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as e:
+        print(f"mgdl-convex {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except (ValueError, RuntimeError) as e:
+        print(f"mgdl-convex {args.command}: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The cone of a pattern, the rows that define it, and the correlation kappa.
+
+Pattern ``D_i`` comes with the polyhedral cone ``K_i = {u : s_j Zb_j u >= 0 for all j}``
+(``s_j = 2 D_ij - 1``).  Two facts make grades cheap:
+
+**Few rows suffice.**  Since ``Zb_j = (z_j, 1)``, the rows of one side of the split
+generate the same cone as the vertices of the convex hull of their ``z_j``: a
+row whose point is a convex combination of other points on the same side is
+implied.  When the samples lie along a curve (1-D input ``x``, features ``z(x)``
+piecewise linear in ``x``, every grade of a 1-D scheme) a sample strictly
+inside a straight stretch of the curve, with both neighbours on its side, is
+such a point.  :func:`interior_samples` finds those samples once per grade and
+:func:`pattern_rows` drops them per pattern; in practice it keeps a few rows
+per pattern out of n.  The solution is still checked against every row.
+
+**Pricing.**  For a residual ``r`` the largest correlation of a unit neuron on
+pattern ``i`` is (Moreau's decomposition)::
+
+    kappa_i^{+-}(r) = max_{u in K_i, ||u|| <= 1}  +-r^T D_i Zb u / n  =  || P_{K_i}(+-c_i) ||,
+    c_i = Zb^T D_i r / n,
+
+and ``P_K(c) = c + G^T lam``, ``lam = argmin_{lam >= 0} ||c + G^T lam||`` (a
+non-negative least-squares problem on the q x rows matrix ``G^T``).
+``||c_i||`` is an upper bound used to skip patterns cheaply.  kappa is the
+quantity of THEORY section 3: the zero block (i, sign) is optimal iff its
+kappa is at most beta.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import nnls
+
+__all__ = ["interior_samples", "pattern_rows", "project_to_cone", "pattern_kappa"]
+
+
+def interior_samples(Zb: np.ndarray, order: np.ndarray | None, rtol: float = 1e-10) -> np.ndarray:
+    """Boolean mask: samples whose row lies on the segment between their two neighbours.
+
+    ``order`` sorts the samples along the input curve (``argsort(x)`` for 1-D ``x``);
+    with ``order=None`` no sample is declared interior.
+    """
+    n = Zb.shape[0]
+    interior = np.zeros(n, dtype=bool)
+    if order is None or n < 3:
+        return interior
+    a, b, c = Zb[order[:-2]], Zb[order[1:-1]], Zb[order[2:]]
+    ac, ab = c - a, b - a
+    t = np.einsum("ij,ij->i", ab, ac) / np.maximum(np.einsum("ij,ij->i", ac, ac), 1e-300)
+    off = np.linalg.norm(ab - t[:, None] * ac, axis=1)
+    scale = np.maximum(np.linalg.norm(b, axis=1), 1.0)
+    inside = (t > 0) & (t < 1) & (off <= rtol * scale)
+    interior[order[1:-1]] = inside
+    return interior
+
+
+def pattern_rows(D_col: np.ndarray, interior: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """Row indices that define the cone of one pattern (all rows if no order is known)."""
+    if order is None:
+        return np.arange(D_col.size)
+    d = D_col[order]
+    same = np.zeros(d.size, dtype=bool)
+    same[1:-1] = (d[1:-1] == d[:-2]) & (d[1:-1] == d[2:])
+    drop = np.zeros(D_col.size, dtype=bool)
+    drop[order] = same
+    return np.flatnonzero(~(drop & interior))
+
+
+def project_to_cone(c: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """Euclidean projection of ``c`` onto ``{u : G u >= 0}``."""
+    if G.shape[0] == 0:
+        return c
+    if np.all(G @ c >= 0):
+        return c
+    lam, _ = nnls(G.T, -c, maxiter=50 * max(G.shape))
+    return c + G.T @ lam
+
+
+def pattern_kappa(
+    Zb: np.ndarray,
+    D: np.ndarray,
+    r: np.ndarray,
+    rows: list[np.ndarray],
+    threshold: float = 0.0,
+    candidates: np.ndarray | None = None,
+) -> np.ndarray:
+    """kappa_i^{+} and kappa_i^{-} for the patterns (columns of D), shape (P, 2).
+
+    Patterns whose cheap bound ``||c_i||`` is at most ``threshold`` are not
+    projected: their entries hold that bound instead (an upper bound of kappa,
+    enough to show they are at most ``threshold``).  ``candidates`` restricts
+    the work to some patterns; the others get ``nan``.
+    """
+    n, P = D.shape
+    out = np.full((P, 2), np.nan)
+    idx = np.arange(P) if candidates is None else np.asarray(candidates)
+    if idx.size == 0:
+        return out
+    C = (Zb.T @ (D[:, idx] * r[:, None])) / n
+    bound = np.linalg.norm(C, axis=0)
+    out[idx, :] = bound[:, None]
+    s_all = 2.0 * D - 1.0
+    for k in np.flatnonzero(bound > threshold):
+        i = idx[k]
+        G = s_all[rows[i], i][:, None] * Zb[rows[i]]
+        for col, sgn in ((0, 1.0), (1, -1.0)):
+            out[i, col] = np.linalg.norm(project_to_cone(sgn * C[:, k], G))
+    return out

@@ -1,0 +1,62 @@
+"""From a convex solution to explicit ReLU weights (THEORY section 3, "Recovery").
+
+Every non-zero block ``U_b`` (a ``v_i`` when ``sign_b = +1``, a ``w_i`` when -1)
+becomes one neuron::
+
+    u = U_b / sqrt(||U_b||),      a = sign_b sqrt(||U_b||)
+
+so ``a relu(Zb u) = sign_b relu(Zb U_b)``, which equals ``sign_b D_i Zb U_b`` on
+the training points because ``U_b`` lies in the cone of pattern ``i``.  Hence the
+recovered network reproduces the convex prediction there, and its weight-decay
+penalty ``(||u||^2 + a^2) / 2 = ||U_b||`` equals the group penalty: the convex and
+the non-convex objectives agree at every feasible point.  Blocks whose norm is
+below ``prune_rtol`` times the largest are solver noise and are dropped first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .program import BlockSolution
+
+__all__ = ["Neurons", "prune", "recover_neurons"]
+
+
+@dataclass(frozen=True)
+class Neurons:
+    """One hidden ReLU layer: ``x -> relu([z, 1] @ hidden) @ readout``."""
+
+    hidden: np.ndarray  # (q, k), bias row last
+    readout: np.ndarray  # (k,)
+
+    @property
+    def width(self) -> int:
+        return int(self.readout.size)
+
+    def features(self, Zb: np.ndarray) -> np.ndarray:
+        return np.maximum(Zb @ self.hidden, 0.0)
+
+    def __call__(self, Zb: np.ndarray) -> np.ndarray:
+        return self.features(Zb) @ self.readout
+
+    def penalty(self) -> float:
+        """Weight decay ``sum_j (||u_j||^2 + a_j^2) / 2``."""
+        return float(((self.hidden**2).sum(axis=0) + self.readout**2).sum() / 2)
+
+
+def prune(sol: BlockSolution, prune_rtol: float) -> BlockSolution:
+    """Drop blocks whose norm is at most ``prune_rtol`` times the largest."""
+    norms = sol.block_norms()
+    if norms.size == 0:
+        return sol
+    return sol.select(norms > prune_rtol * norms.max())
+
+
+def recover_neurons(sol: BlockSolution) -> Neurons:
+    """The ReLU layer of the module docstring (blocks with zero norm are skipped)."""
+    norms = sol.block_norms()
+    keep = norms > 0
+    root = np.sqrt(norms[keep])
+    return Neurons(hidden=sol.U[:, keep] / root, readout=sol.sign[keep] * root)
