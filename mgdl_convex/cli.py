@@ -15,10 +15,10 @@ import argparse
 import json
 import logging
 import sys
-import tomllib
 from pathlib import Path
 
 import numpy as np
+import tomllib
 
 from .model import MultigradeRegressor
 from .targets import TARGETS, get_target
@@ -51,7 +51,7 @@ DEFAULTS = {
     "grades": 4,
     "width": 32,
     "carry_input": True,
-    "beta_ratio": 1e-3,
+    "beta_ratio": 1e-4,
     "monotone": False,
     "contraction": 1.0,
     "patterns": "auto",
@@ -240,7 +240,13 @@ def _cmd_check(args) -> int:
     return check_command(args)
 
 
-COMMANDS = {"fit": _cmd_fit, "verify": _cmd_verify, "check": _cmd_check, "predict": _cmd_predict, "targets": _cmd_targets}
+COMMANDS = {
+    "fit": _cmd_fit,
+    "verify": _cmd_verify,
+    "check": _cmd_check,
+    "predict": _cmd_predict,
+    "targets": _cmd_targets,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:
         return int(e.code or 0)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return COMMANDS[args.command](args)
     except UsageError as e:

@@ -79,7 +79,9 @@ def load_model(path):
         model.stop_reason_ = str(meta["stop_reason"])
         model.grades_ = [GradeResult(**g) for g in meta["grades"]]
         model.layers_ = [
-            GradeLayer(hidden=np.asarray(arrays[f"hidden_{k}"], float), readout=np.asarray(arrays[f"readout_{k}"], float))
+            GradeLayer(
+                hidden=np.asarray(arrays[f"hidden_{k}"], float), readout=np.asarray(arrays[f"readout_{k}"], float)
+            )
             for k in range(len(model.grades_))
         ]
     except ModelFileError:

@@ -41,7 +41,9 @@ FORMULATIONS = ("working_set", "direct")
 def _check_array(X, y=None):
     X = np.asarray(X, dtype=float) if not isinstance(X, np.ndarray) else X.astype(float, copy=False)
     if X.ndim == 1:
-        raise ValueError(f"X must be 2-D (n_samples, n_features), got a 1-D array of shape {X.shape}; use X.reshape(-1, 1)")
+        raise ValueError(
+            f"X must be 2-D (n_samples, n_features), got a 1-D array of shape {X.shape}; use X.reshape(-1, 1)"
+        )
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
     if X.shape[0] == 0 or X.shape[1] == 0:
@@ -75,7 +77,8 @@ class MultigradeRegressor:
     carry_input : bool, pass x through every grade (THEORY section 1).
     beta : float, absolute group-lasso weight (exclusive with ``beta_ratio``).
     beta_ratio : float in (0, 1), ``beta_k = beta_ratio * kappa_S(e_{k-1})``
-        (default 0.5 when ``beta`` is not given).
+        (default 1e-4 when ``beta`` is not given:
+        small, so that capped grades fit closely; every grade is still non-trivial).
     monotone : bool, constrain ``|e_k| <= rho |e_{k-1}|`` on the training points.
     contraction : float in (0, 1], the rho of ``monotone`` (default 1).  rho < 1 asks
         every point to improve by that factor and can make a grade infeasible.
@@ -151,7 +154,7 @@ class MultigradeRegressor:
             if not (isinstance(self.beta, numbers.Real) and np.isfinite(self.beta) and self.beta > 0):
                 raise ValueError(f"beta must be a positive finite number, got {self.beta!r}")
         else:
-            beta_ratio = 0.5 if beta_ratio is None else beta_ratio
+            beta_ratio = 1e-4 if beta_ratio is None else beta_ratio
             if not (isinstance(beta_ratio, numbers.Real) and 0 < beta_ratio < 1):
                 raise ValueError(f"beta_ratio must lie in (0, 1), got {beta_ratio!r}")
         if not (isinstance(self.contraction, numbers.Real) and 0 < self.contraction <= 1):
@@ -238,7 +241,7 @@ class MultigradeRegressor:
     def _grade_input(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Frozen input of the next grade on X, and the residual there."""
         Zb, e = np.column_stack([X, np.ones(X.shape[0])]), y.copy()
-        for Zb_k, Z, g in forward(X, self.layers_):
+        for _, Z, g in forward(X, self.layers_):
             e -= g
             Zb = np.column_stack([Z, np.ones(Z.shape[0])])
         return Zb, e
@@ -279,10 +282,8 @@ class MultigradeRegressor:
 
     def predict(self, X) -> np.ndarray:
         """The approximant after all grades (zeros if no grade was kept)."""
-        out = np.zeros(_check_array(X).shape[0])
-        for out in self.staged_predict(X):
-            pass
-        return out
+        stages = list(self.staged_predict(X))
+        return stages[-1] if stages else np.zeros(_check_array(X).shape[0])
 
     @property
     def n_grades_(self) -> int:

@@ -122,9 +122,7 @@ def solve_direct(
     if program.bounded:
         constraints += [pred <= program.upper, pred >= program.lower]
     penalty = cp.sum(cp.norm(V, 2, axis=0)) + cp.sum(cp.norm(W, 2, axis=0))
-    problem = cp.Problem(
-        cp.Minimize(cp.sum_squares(pred - program.e) / (2 * n) + program.beta * penalty), constraints
-    )
+    problem = cp.Problem(cp.Minimize(cp.sum_squares(pred - program.e) / (2 * n) + program.beta * penalty), constraints)
     stats = solve_problem(problem, solver, solver_options, f"the direct grade program (n={n}, q={q}, P={P})")
     sol = BlockSolution(
         pattern=np.concatenate([np.arange(P), np.arange(P)]),

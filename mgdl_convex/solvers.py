@@ -70,7 +70,7 @@ class SolveStats:
         return asdict(self)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _probe_mosek() -> str | None:
     """None if MOSEK can solve a tiny problem, else the reason it cannot."""
     try:

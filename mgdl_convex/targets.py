@@ -178,8 +178,10 @@ TARGETS: dict[str, Target] = {
             ((0.0, 1.0), (0.0, 1.0)),
             lambda x, m: m.sin(2 * m.pi * x[0]) * m.cos(3 * m.pi * x[1]) + 0.5 * m.sin(5 * m.pi * (x[0] + x[1])),
             lambda x, m: [
-                2 * m.pi * m.cos(2 * m.pi * x[0]) * m.cos(3 * m.pi * x[1]) + 2.5 * m.pi * m.cos(5 * m.pi * (x[0] + x[1])),
-                -3 * m.pi * m.sin(2 * m.pi * x[0]) * m.sin(3 * m.pi * x[1]) + 2.5 * m.pi * m.cos(5 * m.pi * (x[0] + x[1])),
+                2 * m.pi * m.cos(2 * m.pi * x[0]) * m.cos(3 * m.pi * x[1])
+                + 2.5 * m.pi * m.cos(5 * m.pi * (x[0] + x[1])),
+                -3 * m.pi * m.sin(2 * m.pi * x[0]) * m.sin(3 * m.pi * x[1])
+                + 2.5 * m.pi * m.cos(5 * m.pi * (x[0] + x[1])),
             ],
             description="2-D oscillatory",
         ),
@@ -218,7 +220,9 @@ def get_target(name: str, domain=None) -> Target:
             return Target(**{**TARGETS[name].__dict__, "domain": _parse_domain(domain)})
         return TARGETS[name]
     if ":" not in name:
-        raise ValueError(f"unknown target {name!r}: built-in targets are {', '.join(TARGETS)}, or give 'module:function'")
+        raise ValueError(
+            f"unknown target {name!r}: built-in targets are {', '.join(TARGETS)}, or give 'module:function'"
+        )
     if domain is None:
         raise ValueError(f"user target {name!r} needs a domain, e.g. [[0, 1]]")
     module, func = name.split(":", 1)

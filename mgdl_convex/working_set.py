@@ -9,10 +9,10 @@ program and the same optimum, and hands the solver only what can matter:
    (all rows unless the samples lie along a 1-D curve).  After each solve the
    kept blocks are checked against *every* row of their cone; a violated row is
    added and the program solved again.
-2. **Blocks.**  Start from the blocks with the largest correlation
-   ``kappa(e)`` with the target.  After each solve, price every block left out
-   with the effective residual ``r - nu`` (the plain residual, corrected by
-   the monotone bounds' multipliers when there are bounds; see
+2. **Blocks.**  Start from the ``initial_blocks`` (or, with a width cap, the
+   ``max_blocks``) blocks with the largest correlation ``kappa(e)`` with the
+   target.  After each solve, price every block left out with the effective
+   residual ``r - nu`` (the plain residual, corrected by the monotone bounds' multipliers when there are bounds; see
    :func:`mgdl_convex.program.bound_multipliers`).  By the optimality
    conditions of THEORY section 3 the zero block (i, sign) is optimal iff
    ``kappa_i^{sign}(r) <= beta``; blocks above that are added (largest first)
@@ -77,9 +77,7 @@ def _restricted_problem(program: GradeProgram, pattern, sign, rows):
         r_idx.append(np.repeat(np.arange(offset, offset + R.size), q))
         c_idx.append(np.tile(np.arange(b * q, (b + 1) * q), R.size))
         offset += R.size
-    G = sp.csr_matrix(
-        (np.concatenate(G_parts), (np.concatenate(r_idx), np.concatenate(c_idx))), shape=(offset, B * q)
-    )
+    G = sp.csr_matrix((np.concatenate(G_parts), (np.concatenate(r_idx), np.concatenate(c_idx))), shape=(offset, B * q))
     constraints = [G @ x >= 0]
     if program.bounded:
         constraints += [pred <= program.upper, pred >= program.lower]
@@ -143,6 +141,8 @@ def solve_working_set(
     interface: str = "native",
     restrict_to: tuple[np.ndarray, np.ndarray] | None = None,
     max_blocks: int | None = None,
+    swap_rounds: int = 4,
+    swap_size: int = 4,
 ) -> tuple[BlockSolution, list[SolveStats], WorkingSetInfo, np.ndarray]:
     """Solve the grade program exactly by working sets (module docstring).
 
@@ -152,7 +152,9 @@ def solve_working_set(
     ``max_blocks`` caps the working set (the grade's width): once that many
     blocks are non-zero no block is added, and the result is the exact optimum
     of the program restricted to them (``info.capped``); the certificate's gap
-    against the whole program then bounds what the cap cost.
+    against the whole program then bounds what the cap cost.  When capped, up
+    to ``swap_rounds`` swaps replace the ``swap_size`` weakest blocks by the
+    best-priced ones left out, each kept only if the restricted optimum drops.
     Returns the solution (kept blocks only), the statistics of every solve, the
     working-set summary and the bound multipliers ``nu`` of the last solve.
     """
@@ -166,16 +168,25 @@ def solve_working_set(
         t0 = time.perf_counter()
         kap = pattern_kappa(program.Zb, program.D, program.e, base_rows)
         pricing_time += time.perf_counter() - t0
-        top = np.argsort(-kap.ravel(), kind="stable")[: min(initial_blocks, max_blocks or initial_blocks)]
+        top = np.argsort(-kap.ravel(), kind="stable")[: max_blocks or initial_blocks]
         pattern, sign = top // 2, np.where(top % 2 == 0, 1.0, -1.0)
     rows = [base_rows[i] for i in pattern]
     stats: list[SolveStats] = []
     rows_added = 0
     max_out = 0.0
     converged = capped = False
-    for rounds in range(1, max_rounds + 1):
+    best = None  # (objective, sol, nu, n_rows) of the best capped solution, once capped
+    swaps_left = swap_rounds
+    rounds = 0
+    while rounds < max_rounds:
+        rounds += 1
         sol, st, nu, n_rows = solve_blocks(program, pattern, sign, rows, solver, solver_options, interface)
         stats.append(st)
+        if best is not None:
+            if sol.objective(program) >= best[0]:
+                _, sol, nu, n_rows = best  # the swap did not pay: keep the best capped solution
+                break
+            best = (sol.objective(program), sol, nu, n_rows)
         violated = _violated_rows(program, sol, rows, row_rtol)
         for b, extra in enumerate(violated):
             if extra.size:
@@ -200,11 +211,19 @@ def solve_working_set(
         # they are priced again in every round, so the stopping test stays exact
         keep = sol.block_norms() > drop_rtol * max(float(sol.block_norms().max(initial=0.0)), 1e-300)
         room = initial_blocks if max_blocks is None else min(initial_blocks, max_blocks - int(keep.sum()))
-        if room <= 0 and new.size:
+        new = new[np.argsort(-kap.ravel()[new], kind="stable")]
+        if room <= 0 and new.size and not any(v.size for v in violated):
             capped = True
-            if not any(v.size for v in violated):
+            if swaps_left == 0:
                 break
-        new = new[np.argsort(-kap.ravel()[new], kind="stable")][: max(room, 0)]
+            # swap: the weakest blocks make way for the best-priced ones; kept only if it pays
+            swaps_left -= 1
+            best = best or (sol.objective(program), sol, nu, n_rows)
+            k = min(swap_size, new.size, int(keep.sum()))
+            weakest = np.argsort(sol.block_norms() + np.where(keep, 0, np.inf), kind="stable")[:k]
+            keep[weakest] = False
+            room = k
+        new = new[: max(room, 0)]
         pattern, sign = pattern[keep], sign[keep]
         rows = [rows[b] for b in np.flatnonzero(keep)]
         pattern = np.concatenate([pattern, new // 2])
