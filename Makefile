@@ -14,8 +14,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
+# verify exits 3 when a claim fails: that is a finding written to the report, not a crash
 demo: $(VENV)/.installed
-	$(BIN)/mgdl-convex verify --target fangxu1 --out $(DEMO_OUT)
+	$(BIN)/mgdl-convex verify --target fangxu1 --out $(DEMO_OUT) || [ $$? -eq 3 ]
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not slow"

@@ -260,9 +260,10 @@ class MultigradeRegressor:
             f"beta {r.beta:.2e}, {r.status}, 0.5*MSE {r.loss_before:.3e} -> {r.loss_after:.3e}, "
             f"rel. gap {r.relative_gap:.1e}, {r.time_total:.1f} s"
         )
-        logger.info(line)
         if self.verbose:
             print(line, flush=True)
+        else:
+            logger.info(line)
 
     # ------------------------------------------------------------------ prediction
     def _check_fitted(self) -> None:

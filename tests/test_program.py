@@ -132,3 +132,21 @@ def test_all_patterns_optimum_beats_gradient_descent_restarts():
     assert convex <= min(restarts) * (1 + 1e-6)
     # and gradient descent does get close: the comparison is not vacuous
     assert min(restarts) <= convex * 1.2
+
+
+def test_2d_degenerate_grid_certificate_agrees_with_a_full_solve():
+    """Collinear samples on a grid: all patterns enumerated; the certificate claims no more than holds."""
+    from mgdl_convex.patterns import enumerate_patterns
+
+    g = np.array([[a, b] for a in np.linspace(0, 1, 4) for b in np.linspace(0, 1, 4)])
+    Zb = np.column_stack([g, np.ones(len(g))])
+    e = np.sin(3 * g[:, 0]) * np.cos(2 * g[:, 1]) + g[:, 1]
+    prog = GradeProgram(Zb=Zb, e=e, D=enumerate_patterns(Zb).D, beta=5e-3)
+    direct, _, _ = solve_direct(prog, "CLARABEL", TIGHT)
+    ws, _, _, nu = solve_working_set(prog, "CLARABEL", TIGHT)
+    cert = certify(prog, ws, nu, complete=True)
+    optimum = direct.objective(prog)
+    assert cert.dual <= optimum + 1e-9  # a lower bound on the true optimum
+    assert cert.primal == pytest.approx(optimum, rel=1e-6)
+    assert 0 <= cert.relative_gap + 1e-9 and cert.relative_gap < 1e-6
+    assert cert.scope.startswith("all patterns")

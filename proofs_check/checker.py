@@ -1,0 +1,335 @@
+"""Check C1-C4 on a trained scheme: rigorous in 1-D, grids (heuristic) elsewhere.
+
+The scheme is read through a small protocol (:class:`Scheme`): per-grade
+``hidden`` / ``readout`` weights, the domain, and the per-grade records the fit
+wrote (beta, kappa, status, certificate, ...).  ``mgdl_convex`` internals are
+not used.  :func:`check_scheme` returns a :class:`~proofs_check.report.Report`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .bounds1d import Residual, lower_float, lp_integrals, prove_monotone, sup_abs, upper_float
+from .claims import FAIL, HEURISTIC, INCONCLUSIVE, PASS, RIGOROUS, SOLVER, ClaimResult, worst_outcome
+from .pieces import exact_pieces
+from .report import Report
+
+__all__ = ["Scheme", "CheckSettings", "scheme_from_model", "check_scheme", "staged_outputs"]
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """What proofs_check reads of a trained scheme."""
+
+    layers: list
+    domain: np.ndarray
+    grades: list[dict]
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    ps: tuple = (1, 2, 4)
+    eps: float | None = None  # eps-attainment level; default 1e-2 sup|f|
+    sup_rtol: float = 1e-6
+    lp_rtol: float = 1e-3
+    c1_boxes: int = 2000
+    grid_points: int = 200_000
+    optimality_rtol: float = 1e-6  # 100 x Clarabel's default relative gap tolerance
+    plateau_ratio: float = 0.95
+    extra: dict = field(default_factory=dict)
+
+
+def scheme_from_model(model) -> Scheme:
+    return Scheme(layers=list(model.layers_), domain=np.asarray(model.domain_), grades=model.summary())
+
+
+def staged_outputs(scheme: Scheme, X: np.ndarray) -> list[np.ndarray]:
+    """The approximant after grades 0..K on X (float64 forward pass of the protocol)."""
+    Z, total, out = np.asarray(X, float), np.zeros(len(X)), [np.zeros(len(X))]
+    for layer in scheme.layers:
+        Z = np.maximum(np.column_stack([Z, np.ones(len(Z))]) @ layer.hidden, 0.0)
+        total = total + Z @ layer.readout
+        out.append(total)
+    return out
+
+
+# --------------------------------------------------------------------------- 1-D rigorous
+def _rigorous_1d(scheme, target, s: CheckSettings):
+    lo, hi = scheme.domain[0]
+    pieces = exact_pieces(scheme.layers, lo, hi)
+    K = len(scheme.layers)
+    sups, lps, c1 = [], [], []
+    for k in range(K + 1):
+        res = [(p.a, p.b, Residual(target, p.S[k], p.T[k])) for p in pieces]
+        L, U, worst, conv = sup_abs(res, rtol=s.sup_rtol)
+        sups.append({"grade": k, "lower": lower_float(L), "upper": upper_float(U), "point": float(worst), "ok": conv})
+        integrals, conv_p = lp_integrals(res, s.ps, rtol=s.lp_rtol)
+        lps.append(
+            {
+                p: (lower_float(integrals[p][0]) ** (1 / p), upper_float(integrals[p][1]) ** (1 / p), conv_p)
+                for p in s.ps
+            }
+        )
+    for k in range(1, K + 1):
+        counts = {"proved": 0, "counterexample": 0, "unresolved": 0}
+        worst = (0.0, None)
+        for p in pieces:
+            status, point, excess = prove_monotone(
+                Residual(target, p.S[k - 1], p.T[k - 1]), Residual(target, p.S[k], p.T[k]), p.a, p.b, s.c1_boxes
+            )
+            counts[status] += 1
+            if status == "counterexample" and excess > worst[0]:
+                worst = (excess, float(point))
+        c1.append({"grade": k, **counts, "worst_excess": worst[0], "worst_point": worst[1]})
+    return pieces, sups, lps, c1
+
+
+def _c1_rigorous(c1) -> ClaimResult:
+    outcomes = []
+    for g in c1:
+        if g["counterexample"]:
+            outcomes.append(FAIL)
+        elif g["unresolved"]:
+            outcomes.append(INCONCLUSIVE)
+        else:
+            outcomes.append(PASS)
+    outcome = worst_outcome(outcomes)
+    fails = [g for g in c1 if g["counterexample"]]
+    if outcome == FAIL:
+        g = max(fails, key=lambda g: g["worst_excess"])
+        line = (
+            f"|e_k| > |e_(k-1)| proved at {len(fails)} grade(s); worst at grade {g['grade']}, "
+            f"x = {g['worst_point']:.6g} (excess {g['worst_excess']:.3g}). Use monotone=True to enforce it on "
+            "the samples, and finer samples between them."
+        )
+        worst_point = [g["worst_point"]]
+    elif outcome == PASS:
+        line, worst_point = "proved on every piece of every grade (exact pieces, ball arithmetic)", None
+    else:
+        line, worst_point = "neither proved nor refuted on some boxes: raise c1_boxes", None
+    return ClaimResult("C1 pointwise non-increase", outcome, RIGOROUS, line, c1, None, worst_point)
+
+
+def _c2(sups, target, scheme, s: CheckSettings, trust: str, grid_changed: bool = False) -> ClaimResult:
+    eps = s.eps if s.eps is not None else 1e-2 * sups[0]["upper"]
+    per_grade = []
+    for k, g in enumerate(sups):
+        row = dict(g)
+        if k:
+            prev = sups[k - 1]
+            row["ratio_lower"] = g["lower"] / prev["upper"] if prev["upper"] > 0 else math.nan
+            row["ratio_upper"] = g["upper"] / prev["lower"] if prev["lower"] > 0 else math.inf
+            rec = scheme.grades[k - 1]
+            n_prev = scheme.grades[k - 2]["n_samples"] if k > 1 else None
+            if n_prev and rec["n_samples"] != n_prev and prev["lower"] > 0 and g["lower"] > 0:
+                rate = math.log(rec["n_samples"] / n_prev)
+                row["eoc_lower"] = math.log(prev["lower"] / g["upper"]) / rate
+                row["eoc_upper"] = math.log(prev["upper"] / g["lower"]) / rate
+            row["floor_beta"] = rec["beta"]
+            row["floor_spacing"] = float(np.min(np.diff(scheme.domain, axis=1))) / max(rec["n_samples"] - 1, 1)
+        per_grade.append(row)
+    plateau = [r["grade"] for r in per_grade[1:] if r.get("ratio_lower", 0) >= s.plateau_ratio]
+    final = sups[-1]
+    details = {"eps": eps, "plateau_grades": plateau, "float_floor": 2.2e-16 * sups[0]["upper"]}
+    if not target.continuous:
+        return ClaimResult(
+            "C2 uniform convergence",
+            FAIL,
+            trust,
+            "hypothesis violated: the target is discontinuous, so no continuous network converges to it uniformly "
+            f"(sup |e_K| = {final['upper']:.3g})",
+            per_grade,
+            eps,
+            None,
+            details,
+        )
+    if grid_changed:
+        outcome, line = INCONCLUSIVE, "the grid verdict changes when the grid is refined: unresolved"
+    elif final["upper"] <= eps and final.get("ok", True):
+        outcome = PASS
+        line = f"sup |e_K| <= {final['upper']:.3g} <= eps = {eps:.3g} ({trust}); convergence itself is not decidable"
+    else:
+        outcome = INCONCLUSIVE
+        line = f"eps-attainment not shown: sup |e_K| in [{final['lower']:.3g}, {final['upper']:.3g}] vs eps {eps:.3g}"
+        if plateau:
+            line += f"; plateau at grade(s) {plateau}: lower beta_ratio or refine the samples (THEORY 4, Stall)"
+    return ClaimResult("C2 uniform convergence", outcome, trust, line, per_grade, eps, [final.get("point")], details)
+
+
+def _c3(norms, scheme, s: CheckSettings, trust: str) -> ClaimResult:
+    """norms[k][p] = (lower, upper, converged) of ||e_k||_p."""
+    per_grade = [{"grade": 0, "nontrivial": None, **{f"p{p}": list(norms[0][p][:2]) for p in s.ps}}]
+    per_grade[0].update({f"p{p}_verdict": "-" for p in s.ps})
+    outcomes = []
+    for k in range(1, len(norms)):
+        rec = scheme.grades[k - 1]
+        nontrivial = rec["kappa_before"] > rec["beta"]
+        row = {"grade": k, "nontrivial": nontrivial}
+        for p in s.ps:
+            lo_k, hi_k, _ = norms[k][p]
+            lo_prev, hi_prev, _ = norms[k - 1][p]
+            row[f"p{p}"] = [lo_k, hi_k]
+            if hi_k < lo_prev:
+                verdict = PASS
+            elif lo_k >= hi_prev:
+                verdict = FAIL
+            else:
+                verdict = INCONCLUSIVE
+            row[f"p{p}_verdict"] = verdict
+            if nontrivial:
+                outcomes.append(verdict)
+        per_grade.append(row)
+    outcome = worst_outcome(outcomes)
+    if outcome == PASS:
+        line = f"||e_k||_p < ||e_(k-1)||_p proved (separated enclosures) for p in {list(s.ps)} at every grade"
+    elif outcome == FAIL:
+        bad = [r["grade"] for r in per_grade if any(r[f"p{p}_verdict"] == FAIL for p in s.ps)]
+        line = f"the L^p norm did not decrease at grade(s) {bad}: those grades make the approximation worse on Omega"
+    else:
+        line = "some enclosures overlap: tighten lp_rtol (or the decrease is too small to separate)"
+    return ClaimResult("C3 strict L^p decay", outcome, trust, line, per_grade, s.lp_rtol)
+
+
+def _c4(scheme, s: CheckSettings) -> ClaimResult:
+    per_grade, outcomes = [], []
+    for g in scheme.grades:
+        row = {
+            k: g[k] for k in ("grade", "status", "relative_gap", "gap", "recovery_gap", "capped", "certificate_scope")
+        }
+        if g["status"] not in ("optimal", "optimal_inaccurate"):
+            v = FAIL
+        elif g["capped"] or g["status"] == "optimal_inaccurate":
+            v = INCONCLUSIVE
+        elif g["relative_gap"] <= s.optimality_rtol and g["recovery_gap"] <= 1e-6 * max(1.0, g["max_abs_before"]):
+            v = PASS
+        else:
+            v = FAIL
+        row["verdict"] = v
+        outcomes.append(v)
+        per_grade.append(row)
+    outcome = worst_outcome(outcomes)
+    capped = [g["grade"] for g in scheme.grades if g["capped"]]
+    if outcome == PASS:
+        line = f"every grade optimal: certified relative gap <= {s.optimality_rtol:g}"
+    elif outcome == FAIL:
+        line = "a grade's certified gap exceeds the tolerance: re-solve it with tighter solver_options"
+    else:
+        line = (
+            f"grade(s) {capped} hit the width cap: exact optimum over their kept blocks only; the certified "
+            "gap to the full program bounds what the cap cost"
+            if capped
+            else "a solver returned an inaccurate solution"
+        )
+    return ClaimResult("C4 grade optimality", outcome, SOLVER, line, per_grade, s.optimality_rtol)
+
+
+def _c1_train(scheme) -> ClaimResult:
+    per_grade = [{"grade": g["grade"], "excess": g["monotone_violation"]} for g in scheme.grades]
+    tol = 1e-7
+    bad = [r for r in per_grade if r["excess"] > tol * max(1.0, scheme.grades[r["grade"] - 1]["max_abs_before"])]
+    if bad:
+        w = max(bad, key=lambda r: r["excess"])
+        return ClaimResult(
+            "C1 on training points",
+            FAIL,
+            SOLVER,
+            f"|e_k| > |e_(k-1)| at training points of grade(s) {[r['grade'] for r in bad]} "
+            f"(worst excess {w['excess']:.3g} at grade {w['grade']}); fit with monotone=True to enforce it",
+            per_grade,
+            tol,
+        )
+    return ClaimResult("C1 on training points", PASS, SOLVER, "holds on every training point", per_grade, tol)
+
+
+# --------------------------------------------------------------------------- heuristic grids
+def _grid(domain: np.ndarray, points: int) -> np.ndarray:
+    d = len(domain)
+    per_axis = max(2, int(round(points ** (1 / d))))
+    axes = [np.linspace(lo, hi, per_axis) for lo, hi in domain]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
+
+
+def _grid_stats(scheme, target, points, ps):
+    X = _grid(scheme.domain, points)
+    f = target(X)
+    errs = [f - g for g in staged_outputs(scheme, X)]
+    vol = float(np.prod(np.diff(scheme.domain, axis=1)))
+    sups = [float(np.max(np.abs(e))) for e in errs]
+    worst = [X[int(np.argmax(np.abs(e)))].tolist() for e in errs]
+    lp = [{p: (vol * float(np.mean(np.abs(e) ** p))) ** (1 / p) for p in ps} for e in errs]
+    c1 = []
+    for k in range(1, len(errs)):
+        excess = np.abs(errs[k]) - np.abs(errs[k - 1])
+        i = int(np.argmax(excess))
+        c1.append((float(excess[i]), X[i].tolist()))
+    return sups, worst, lp, c1
+
+
+def _heuristic(scheme, target, s: CheckSettings):
+    coarse = _grid_stats(scheme, target, s.grid_points // 4, s.ps)
+    fine = _grid_stats(scheme, target, s.grid_points, s.ps)
+    scale = max(coarse[0][0], 1e-300)
+    # C1: a counterexample on either grid refutes (at a float64 grid point)
+    per_grade, fails = [], []
+    for k, ((ec, pc), (ef, pf)) in enumerate(zip(coarse[3], fine[3]), start=1):
+        row = {"grade": k, "max_excess_coarse": ec, "max_excess_fine": ef}
+        per_grade.append(row)
+        if max(ec, ef) > 1e-12 * scale:
+            fails.append((max(ec, ef), k, pf if ef >= ec else pc))
+    if fails:
+        ex, k, pt = max(fails)
+        c1 = ClaimResult(
+            "C1 pointwise non-increase",
+            FAIL,
+            HEURISTIC,
+            f"|e_k| > |e_(k-1)| at grid points (worst grade {k}, excess {ex:.3g}); float64 evaluation",
+            per_grade,
+            1e-12 * scale,
+            pt,
+        )
+    else:
+        c1 = ClaimResult(
+            "C1 pointwise non-increase",
+            PASS,
+            HEURISTIC,
+            "no violation on two grids: evidence, not proof (grids miss narrow violations)",
+            per_grade,
+        )
+    sups = [
+        {"grade": k, "lower": max(a, b), "upper": max(a, b), "grid_coarse": a, "grid_fine": b, "point": w, "ok": True}
+        for k, (a, b, w) in enumerate(zip(coarse[0], fine[0], fine[1]))
+    ]
+    eps = s.eps if s.eps is not None else 1e-2 * sups[0]["lower"]
+    changed = (coarse[0][-1] <= eps) != (fine[0][-1] <= eps)  # grid values: no certified bound exists
+    c2 = _c2(sups, target, scheme, s, HEURISTIC, grid_changed=changed)
+    norms = []
+    for lc, lf in zip(coarse[2], fine[2]):
+        norms.append({p: (lf[p] - abs(lf[p] - lc[p]), lf[p] + abs(lf[p] - lc[p]), False) for p in s.ps})
+    c3 = _c3(norms, scheme, s, HEURISTIC)
+    sizes = [len(_grid(scheme.domain, n)) for n in (s.grid_points // 4, s.grid_points)]
+    return c1, c2, c3, {"grid_points": sizes}
+
+
+# --------------------------------------------------------------------------- entry point
+def check_scheme(scheme: Scheme, target, settings: CheckSettings | None = None) -> Report:
+    """Run every claim; rigorous where the dimension and the target allow it."""
+    s = settings or CheckSettings()
+    d = len(scheme.domain)
+    extra = {}
+    if d == 1 and target.rigorous and target.continuous:
+        pieces, sups, lps, c1_rows = _rigorous_1d(scheme, target, s)
+        c1 = _c1_rigorous(c1_rows)
+        c2 = _c2(sups, target, scheme, s, RIGOROUS)
+        c3 = _c3(lps, scheme, s, RIGOROUS)
+        extra = {"pieces": len(pieces), "method": "exact pieces + ball arithmetic"}
+    else:
+        c1, c2, c3, extra = _heuristic(scheme, target, s)
+        extra["method"] = "grids (heuristic)" + (
+            "" if target.rigorous else ": the target has no ball-arithmetic form" if d == 1 else ""
+        )
+    claims = [c1, _c1_train(scheme), c2, c3, _c4(scheme, s)]
+    return Report(claims=claims, target=target.name, dimension=d, grades=scheme.grades, details=extra)

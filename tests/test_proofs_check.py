@@ -1,0 +1,150 @@
+"""proofs_check on planted schemes: every verdict here could have gone the other way."""
+
+import math
+
+import numpy as np
+import pytest
+
+from mgdl_convex import MultigradeRegressor, get_target
+from mgdl_convex.network import GradeLayer
+from mgdl_convex.targets import Target
+from proofs_check import FAIL, HEURISTIC, INCONCLUSIVE, PASS, RIGOROUS, CheckSettings, Scheme, check_scheme
+from proofs_check.bounds1d import Residual, lower_float, lp_integrals, sup_abs, upper_float
+from proofs_check.checker import staged_outputs
+from proofs_check.pieces import exact_pieces, to_fmpq
+
+
+def _record(k, n=100):
+    return {
+        "grade": k,
+        "n_samples": n,
+        "beta": 1e-3,
+        "kappa_before": 1.0,
+        "status": "optimal",
+        "relative_gap": 1e-9,
+        "gap": 1e-10,
+        "recovery_gap": 0.0,
+        "capped": False,
+        "certificate_scope": "test",
+        "max_abs_before": 1.0,
+        "monotone_violation": 0.0,
+        "loss_after": 0.1,
+        "width": 1,
+        "time_total": 0.0,
+    }
+
+
+def _one_neuron(weight, shift, out):
+    """x -> out * relu(weight * x - weight * shift) as one grade on 1-D input."""
+    return GradeLayer(hidden=np.array([[weight], [-weight * shift]]), readout=np.array([out]))
+
+
+def _claim(report, prefix):
+    return next(c for c in report.claims if c.name.startswith(prefix))
+
+
+def test_a_grade_that_raises_the_residual_fails_c1_and_names_the_place():
+    scheme = Scheme([_one_neuron(1.0, 0.7, 50.0)], np.array([[0.0, 1.0]]), [_record(1)])
+    report = check_scheme(scheme, get_target("fangxu1"))
+    c1 = _claim(report, "C1 pointwise")
+    assert c1.outcome == FAIL and c1.trust == RIGOROUS
+    x = c1.worst_point[0]
+    assert 0.7 < x <= 1.0
+    f = get_target("fangxu1")(np.array([[x]]))[0]
+    assert abs(f - 50 * (x - 0.7)) > abs(f)  # the named point really is a counterexample
+    assert report.failed
+
+
+def test_a_grade_inside_the_band_passes_c1_rigorously():
+    # f = sqrt|x - 0.3| >= sqrt(0.2) on [0.5, 1]; g = relu(x - 0.5) <= 0.5 < 2 f there, 0 elsewhere
+    scheme = Scheme([_one_neuron(1.0, 0.5, 1.0)], np.array([[0.0, 1.0]]), [_record(1)])
+    c1 = _claim(check_scheme(scheme, get_target("sqrt_kink")), "C1 pointwise")
+    assert c1.outcome == PASS and c1.trust == RIGOROUS
+
+
+def test_a_jump_target_never_passes_c2():
+    m = MultigradeRegressor(n_grades=3, width=10, random_state=0).fit_target(get_target("step"), samples=200)
+    from proofs_check import scheme_from_model
+
+    c2 = _claim(check_scheme(scheme_from_model(m), get_target("step")), "C2")
+    assert c2.outcome == FAIL and "discontinuous" in c2.summary
+
+
+def test_an_unresolved_grid_is_inconclusive():
+    # a tent of width 2e-4 at a point of the fine grid that falls between points of the coarse grid
+    fine = np.linspace(0.0, 1.0, 4000)
+    x0 = fine[1001]
+    tent = Target("tent", ((0.0, 1.0),), lambda x, m: np.maximum(0.0, 1 - np.abs(x[0] - x0) / 1e-4), numpy_only=True)
+    zero = GradeLayer(hidden=np.array([[1.0], [0.0]]), readout=np.array([0.0]))
+    s = CheckSettings(grid_points=4000, eps=0.5)
+    report = check_scheme(Scheme([zero], np.array([[0.0, 1.0]]), [_record(1)]), tent, s)
+    c2 = _claim(report, "C2")
+    assert c2.trust == HEURISTIC and c2.outcome == INCONCLUSIVE and "refined" in c2.summary
+
+
+def _random_scheme(rng, grades=3, width=5):
+    layers, q = [], 2
+    for _ in range(grades):
+        H = rng.standard_normal((q, width))
+        layers.append(GradeLayer(hidden=H, readout=rng.standard_normal(width)))
+        q = width + 1
+    return Scheme(layers, np.array([[0.0, 1.0]]), [_record(k + 1) for k in range(grades)])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_exact_pieces_equal_a_brute_force_evaluation(seed):
+    rng = np.random.default_rng(seed)
+    scheme = _random_scheme(rng)
+    pieces = exact_pieces(scheme.layers, 0.0, 1.0)
+    x = np.sort(rng.random(100_000))
+    staged = staged_outputs(scheme, x[:, None])
+    starts = np.array([float(p.a) for p in pieces])
+    idx = np.searchsorted(starts, x, side="right") - 1
+    for k in range(len(scheme.layers) + 1):
+        S = np.array([float(p.S[k]) for p in pieces])
+        T = np.array([float(p.T[k]) for p in pieces])
+        np.testing.assert_allclose(S[idx] * x + T[idx], staged[k], atol=1e-10)
+    # pieces tile the domain exactly (rational end points)
+    assert pieces[0].a == to_fmpq(0.0) and pieces[-1].b == to_fmpq(1.0)
+    assert all(p.b == q.a for p, q in zip(pieces, pieces[1:]))
+
+
+def test_certified_sup_contains_the_brute_force_maximum():
+    rng = np.random.default_rng(5)
+    scheme = _random_scheme(rng, grades=2, width=4)
+    target = get_target("fangxu1")
+    pieces = exact_pieces(scheme.layers, 0.0, 1.0)
+    x = np.linspace(0.0, 1.0, 1_000_001)
+    f = target(x[:, None])
+    for k, g in enumerate(staged_outputs(scheme, x[:, None])):
+        L, U, _, ok = sup_abs([(p.a, p.b, Residual(target, p.S[k], p.T[k])) for p in pieces], rtol=1e-8)
+        brute = np.abs(f - g).max()
+        assert ok
+        assert brute <= upper_float(U)  # the grid maximum lies inside the certified enclosure
+        assert lower_float(L) >= brute * (1 - 1e-6)  # whose lower end is a real value, at least the grid's
+
+
+def test_certified_l2_enclosure_contains_a_known_integral():
+    target = get_target("sin100")
+    pieces = exact_pieces([], 0.0, 1.0)
+    res = [(p.a, p.b, Residual(target, p.S[0], p.T[0])) for p in pieces]
+    lo, hi = lp_integrals(res, [2], rtol=1e-5, max_boxes=200_000)[0][2]
+    exact = 0.5 - math.sin(200.0) / 400.0
+    assert lower_float(lo) <= exact <= upper_float(hi)
+    assert upper_float(hi) - lower_float(lo) < 1e-3 * exact
+
+
+def test_verify_on_a_fitted_scheme_reports_every_claim_with_trust():
+    target = get_target("fangxu1")
+    m = MultigradeRegressor(n_grades=2, width=10, carry_input=True, random_state=0).fit_target(target, samples=128)
+    from proofs_check import scheme_from_model
+
+    report = check_scheme(scheme_from_model(m), target)
+    names = [c.name for c in report.claims]
+    assert names[0].startswith("C1") and any(n.startswith("C4") for n in names)
+    d = report.to_dict()
+    for c in d["claims"]:
+        assert c["outcome"] in (PASS, FAIL, INCONCLUSIVE) and c["trust"] and "per_grade" in c
+    c3 = _claim(report, "C3")
+    # beta_ratio makes every grade non-trivial; the L^2 norm on Omega must have been compared at each grade
+    assert all(row["nontrivial"] for row in c3.per_grade[1:])
