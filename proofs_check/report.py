@@ -49,8 +49,9 @@ class Report:
         return "\n".join(lines)
 
     def grade_table(self) -> str:
-        head = f"{'k':>2s} {'width':>5s} {'n':>6s} {'beta':>9s} {'status':>18s} {'0.5*MSE':>10s} {'rel.gap':>9s} {'time s':>7s}"
-        rows = [head]
+        names = ("k", "width", "n", "beta", "status", "0.5*MSE", "rel.gap", "time s")
+        widths = (2, 5, 6, 9, 18, 10, 9, 7)
+        rows = [" ".join(f"{n:>{w}s}" for n, w in zip(names, widths))]
         for g in self.grades:
             rows.append(
                 f"{g['grade']:2d} {g['width']:5d} {g['n_samples']:6d} {g['beta']:9.2e} {g['status']:>18s} "
