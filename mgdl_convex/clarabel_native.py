@@ -29,6 +29,7 @@ import clarabel
 import numpy as np
 import scipy.sparse as sp
 
+from .faults import GradeTimeLimit
 from .program import BlockSolution, GradeProgram
 from .solvers import SolveStats, check_status
 
@@ -126,6 +127,8 @@ def solve_blocks_native(
     solver = clarabel.DefaultSolver(P, c, A, b_vec, cones, _settings(solver_options))
     result = solver.solve()
     status = CLARABEL_STATUS.get(str(result.status), f"unknown ({result.status})")
+    if status == "time_limit":
+        raise GradeTimeLimit(f"Clarabel stopped at the grade's time limit after {result.iterations} iterations")
     check_status(status, "CLARABEL", f"a grade program restricted to {B} blocks (n={n}, q={q})")
     x = np.asarray(result.x)
     sol = BlockSolution(pattern=np.asarray(pattern), sign=np.asarray(sign, dtype=float), U=x[:N].reshape(B, q).T)

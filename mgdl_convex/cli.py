@@ -45,6 +45,7 @@ FIT_KEYS = {
     "formulation": str,
     "seed": int,
     "tol": float,
+    "grade_time_limit": float,
 }
 
 DEFAULTS = {
@@ -89,7 +90,9 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--formulation", choices=["working_set", "direct"])
     p.add_argument("--seed", type=int)
     p.add_argument("--tol", type=float)
-    p.add_argument("--out", type=Path, required=True, help="run directory")
+    p.add_argument("--grade-time-limit", dest="grade_time_limit", type=float, help="seconds allowed per grade")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last finished grade")
+    p.add_argument("--out", type=Path, required=True, help="run directory (each finished grade is saved there)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,8 +157,13 @@ def _options(args) -> dict:
     return opts
 
 
-def fit_from_args(opts: dict) -> tuple[MultigradeRegressor, object]:
-    """Build the estimator and target from resolved options and fit."""
+def fit_from_args(opts: dict, out: Path | None = None, resume: bool = False) -> tuple[MultigradeRegressor, object]:
+    """Build the estimator and target from resolved options and fit.
+
+    With ``out``, every finished grade is saved to ``out/model.npz`` at once
+    (atomically), so an interrupted run loses at most the grade in progress;
+    ``resume`` continues from that file, with the options it was started with.
+    """
     target = get_target(opts["target"], opts.get("domain"))
     model = MultigradeRegressor(
         n_grades=opts["grades"],
@@ -171,11 +179,40 @@ def fit_from_args(opts: dict) -> tuple[MultigradeRegressor, object]:
         solver_options=opts.get("solver_options"),
         formulation=opts["formulation"],
         tol=opts["tol"],
+        grade_time_limit=opts.get("grade_time_limit"),
         random_state=opts["seed"],
         verbose=True,
     )
+    if out is not None:
+        _prepare_run_dir(model, opts, Path(out), resume)
     model.fit_target(target, samples=opts["samples"], sampling=opts["sampling"])
     return model, target
+
+
+def _prepare_run_dir(model: MultigradeRegressor, opts: dict, out: Path, resume: bool) -> None:
+    from .io import write_atomic
+
+    out.mkdir(parents=True, exist_ok=True)
+    saved_opts = out / "options.json"
+    if resume:
+        if not (out / "model.npz").exists():
+            raise UsageError(f"--resume: no model.npz in {out} to resume from")
+        started = json.loads(saved_opts.read_text()) if saved_opts.exists() else None
+        if started is not None and started != json.loads(json.dumps(opts)):
+            changed = sorted(k for k in set(started) | set(opts) if started.get(k) != opts.get(k))
+            raise UsageError(f"--resume: options differ from the interrupted run's ({', '.join(changed)})")
+        saved = MultigradeRegressor.load(out / "model.npz")
+        model.layers_, model.grades_ = saved.layers_, saved.grades_
+        model.domain_, model.n_features_in_ = saved.domain_, saved.n_features_in_
+        model.warm_start = True
+        print(f"resuming after grade {len(saved.layers_)}", flush=True)
+    write_atomic(saved_opts, json.dumps(opts, indent=2))
+
+    def checkpoint(k, result, m) -> bool:
+        m.save(out / "model.npz")
+        return False  # never stops the run
+
+    model.monitor = checkpoint
 
 
 def write_fit_outputs(model, target, opts: dict, out: Path) -> None:
@@ -185,12 +222,13 @@ def write_fit_outputs(model, target, opts: dict, out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .io import write_atomic
     from .plotting import plot_fit, plot_losses, plot_residuals
 
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / "model.npz")
     summary = {"options": opts, "stop_reason": model.stop_reason_, "grades": model.summary()}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_atomic(out / "summary.json", json.dumps(summary, indent=2))
     for name, draw in (
         ("fit.png", lambda ax: plot_fit(model, target, ax=ax)),
         ("residuals.png", lambda ax: plot_residuals(model, target, ax=ax)),
@@ -205,7 +243,7 @@ def write_fit_outputs(model, target, opts: dict, out: Path) -> None:
 
 def _cmd_fit(args) -> int:
     opts = _options(args)
-    model, target = fit_from_args(opts)
+    model, target = fit_from_args(opts, args.out, args.resume)
     write_fit_outputs(model, target, opts, args.out)
     print(f"{len(model.grades_)} grade(s); {model.stop_reason_}; wrote {args.out}/model.npz, summary.json, plots")
     return 0

@@ -96,7 +96,12 @@ def pattern_kappa(
     idx = np.arange(P) if candidates is None else np.asarray(candidates)
     if idx.size == 0:
         return out
-    C = (Zb.T @ (D[:, idx] * r[:, None])) / n
+    # c_i = Zb' D_i r / n for all candidates, in column chunks (D can be n x 2n)
+    C = np.empty((Zb.shape[1], idx.size))
+    Zr = Zb * r[:, None]
+    for start in range(0, idx.size, 4096):
+        cols = idx[start : start + 4096]
+        C[:, start : start + cols.size] = Zr.T @ D[:, cols] / n
     bound = np.linalg.norm(C, axis=0)
     out[idx, :] = bound[:, None]
     s_all = 2.0 * D - 1.0

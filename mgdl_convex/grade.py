@@ -20,20 +20,25 @@ and, if its optimum has more blocks, the ``width`` of largest norm are kept and
 the program re-solved restricted to them.  Either way the choice of blocks is
 greedy, the restricted solve is exact, and the certificate is taken against
 the *whole* program: its gap is a certified bound on what the cap cost.
+
+**Faults.**  Solves follow the retry policy of :mod:`mgdl_convex.faults`; the
+attempts are recorded in ``GradeResult.attempts``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from .certificate import certify, max_kappa
+from .faults import GradeTimeLimit, attempts_for, check_memory
 from .patterns import make_patterns
 from .program import BlockSolution, GradeProgram, monotone_bounds, solve_direct
 from .recovery import Neurons, prune, recover_neurons
+from .solvers import SolverError, warn_inaccurate
 from .working_set import solve_working_set
 
 logger = logging.getLogger(__name__)
@@ -56,6 +61,7 @@ class GradeSettings:
     solver: str
     solver_options: dict | None
     formulation: str
+    time_limit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class GradeResult:
     trivial: bool
     solver: str
     status: str
+    attempts: str
     solver_iterations: int
     working_set_rounds: int
     objective: float
@@ -96,7 +103,30 @@ class GradeResult:
         return asdict(self)
 
 
-def _solve(program: GradeProgram, settings: GradeSettings, order):
+def _solve_with_retries(program: GradeProgram, settings: GradeSettings, order, deadline):
+    """The retry policy of :mod:`mgdl_convex.faults`; returns ``_solve``'s tuple and the attempts line."""
+    tried, kept = [], None
+    for solver, options, label in attempts_for(settings.solver, settings.solver_options):
+        try:
+            out = _solve(program, replace(settings, solver=solver, solver_options=options), order, deadline)
+        except GradeTimeLimit:
+            raise
+        except SolverError as e:
+            tried.append(f"{label}: {str(e)[:80]}")
+            logger.warning("grade solve failed (%s): %s", label, e)
+            continue
+        accurate = all(s.status == "optimal" for s in out[2])
+        tried.append(f"{label}: {'optimal' if accurate else 'optimal_inaccurate'}")
+        if kept is None or out[1].objective(program) < kept[1].objective(program):
+            kept = out
+        if accurate:
+            return out, "; ".join(tried), True
+    if kept is None:
+        raise SolverError(f"every attempt failed: {'; '.join(tried)}")
+    return kept, "; ".join(tried), False
+
+
+def _solve(program: GradeProgram, settings: GradeSettings, order, deadline=None):
     """Returns (solver's solution, pruned solution, statistics, bound multipliers nu, rounds, capped)."""
     if settings.formulation == "direct":
         sol, stats, nu = solve_direct(program, settings.solver, settings.solver_options)
@@ -106,11 +136,11 @@ def _solve(program: GradeProgram, settings: GradeSettings, order):
         top = np.argsort(-pruned.block_norms(), kind="stable")[: settings.width]
         restrict = (pruned.pattern[top], pruned.sign[top])
         sol, more, info, nu = solve_working_set(
-            program, settings.solver, settings.solver_options, order=order, restrict_to=restrict
+            program, settings.solver, settings.solver_options, order=order, restrict_to=restrict, deadline=deadline
         )
         return sol, prune(sol, PRUNE_RTOL), [stats, *more], nu, 1 + info.rounds, True
     sol, stats, info, nu = solve_working_set(
-        program, settings.solver, settings.solver_options, order=order, max_blocks=settings.width
+        program, settings.solver, settings.solver_options, order=order, max_blocks=settings.width, deadline=deadline
     )
     if not (info.converged or info.capped):
         logger.warning("working set stopped after %d rounds without converging; see the certificate", info.rounds)
@@ -128,7 +158,9 @@ def fit_grade(
     """Fit one grade to the residual ``e`` on input ``Zb`` (module docstring)."""
     t_start = time.perf_counter()
     n, q = Zb.shape
+    deadline = None if settings.time_limit is None else t_start + settings.time_limit
     patterns = make_patterns(Zb, settings.patterns, settings.n_patterns, rng)
+    check_memory(n, q, patterns.n_patterns, settings.width, settings.formulation)
     time_patterns = time.perf_counter() - t_start
     probe = GradeProgram(Zb=Zb, e=e, D=patterns.D, beta=0.0)
     kappa_e = max_kappa(probe, e, order)
@@ -141,10 +173,13 @@ def fit_grade(
     t_solve = time.perf_counter()
     if trivial:
         sol = solver_point = BlockSolution(np.zeros(0, int), np.zeros(0), np.zeros((q, 0)))
-        stats, nu, rounds, capped, status = [], np.zeros(n), 0, False, "trivial"
+        stats, nu, rounds, capped, status, attempts = [], np.zeros(n), 0, False, "trivial", ""
     else:
-        solver_point, sol, stats, nu, rounds, capped = _solve(program, settings, order)
-        status = "optimal" if all(s.status == "optimal" for s in stats) else "optimal_inaccurate"
+        solved, attempts, accurate = _solve_with_retries(program, settings, order, deadline)
+        solver_point, sol, stats, nu, rounds, capped = solved
+        status = "optimal" if accurate else "optimal_inaccurate"
+        if not accurate:
+            warn_inaccurate(f"grade {grade} ({attempts})")
     time_solve = time.perf_counter() - t_solve
 
     layer = recover_neurons(sol)
@@ -165,6 +200,7 @@ def fit_grade(
         trivial=bool(trivial),
         solver=settings.solver,
         status=status,
+        attempts=attempts,
         solver_iterations=int(sum(s.iterations or 0 for s in stats)),
         working_set_rounds=rounds,
         objective=certificate.primal,

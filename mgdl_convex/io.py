@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ import numpy as np
 from .grade import GradeResult
 from .network import GradeLayer
 
-__all__ = ["ModelFileError", "save_model", "load_model", "FORMAT"]
+__all__ = ["ModelFileError", "save_model", "load_model", "write_atomic", "FORMAT"]
 
 FORMAT = "mgdl-convex-model/1"
 
@@ -34,6 +33,19 @@ def _params(model) -> dict:
     params = model.get_params()
     params.pop("monitor", None)
     return params
+
+
+def write_atomic(path, text: str) -> None:
+    """Write a text file atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def save_model(model, path) -> None:
@@ -88,7 +100,7 @@ def load_model(path):
         raise
     except FileNotFoundError as e:
         raise ModelFileError(f"no model file at {path}") from e
-    except (OSError, KeyError, ValueError, TypeError, UnicodeDecodeError, zipfile.BadZipFile, EOFError) as e:
+    except Exception as e:  # a damaged zip can raise almost anything (zipfile, zlib, numpy, json)
         raise ModelFileError(f"{path} is not a readable mgdl-convex model ({type(e).__name__}: {e})") from e
     _check_consistent(model, path)
     return model

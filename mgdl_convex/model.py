@@ -28,7 +28,7 @@ import numpy as np
 
 from .grade import GradeResult, GradeSettings, fit_grade
 from .network import GradeLayer, carry_columns, forward
-from .solvers import check_solver
+from .solvers import SolverError, check_solver
 from .targets import Target, sample_grid, sample_uniform
 
 logger = logging.getLogger(__name__)
@@ -88,6 +88,10 @@ class MultigradeRegressor:
     solver_options : dict passed to the solver.
     formulation : "working_set" (default, exact, fast) or "direct" (the whole program).
     tol : float, stop once the training loss 0.5*MSE is at most ``tol``.
+    grade_time_limit : float or None, seconds allowed per grade (see :mod:`mgdl_convex.faults`).
+    warm_start : bool, keep the grades already fitted and add grades up to ``n_grades``
+        (how an interrupted run resumes: the seed of grade k depends on k only, so a
+        resumed run ends exactly where an uninterrupted one does).
     random_state : int or None.
     verbose : bool, one line per grade on the logger ``mgdl_convex``.
     monitor : callable ``(k, result, model) -> bool`` or None; True stops.
@@ -108,6 +112,8 @@ class MultigradeRegressor:
         solver_options: dict | None = None,
         formulation: str = "working_set",
         tol: float = 0.0,
+        grade_time_limit: float | None = None,
+        warm_start: bool = False,
         random_state: int | None = 0,
         verbose: bool = False,
         monitor: Callable | None = None,
@@ -125,6 +131,8 @@ class MultigradeRegressor:
         self.solver_options = solver_options
         self.formulation = formulation
         self.tol = tol
+        self.grade_time_limit = grade_time_limit
+        self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
         self.monitor = monitor
@@ -167,6 +175,9 @@ class MultigradeRegressor:
             raise ValueError(f"solver_options must be a dict, got {type(self.solver_options).__name__}")
         if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
             raise ValueError(f"tol must be a non-negative number, got {self.tol!r}")
+        limit = self.grade_time_limit
+        if limit is not None and not (isinstance(limit, numbers.Real) and limit > 0):
+            raise ValueError(f"grade_time_limit must be a positive number of seconds or None, got {limit!r}")
         return GradeSettings(
             width=new_width,
             beta=None if self.beta is None else float(self.beta),
@@ -177,6 +188,7 @@ class MultigradeRegressor:
             solver=check_solver(self.solver),
             solver_options=self.solver_options,
             formulation=self.formulation,
+            time_limit=None if limit is None else float(limit),
         )
 
     # ------------------------------------------------------------------ fitting
@@ -205,12 +217,18 @@ class MultigradeRegressor:
     def _fit(self, provider, domain: np.ndarray, d: int) -> MultigradeRegressor:
         settings = self._settings(d)
         seeds = np.random.SeedSequence(self.random_state).spawn(self.n_grades)
+        start = 0
+        if self.warm_start and getattr(self, "layers_", None):
+            if self.n_features_in_ != d or not np.array_equal(self.domain_, domain):
+                raise ValueError("warm_start: the data's dimension or domain differs from the fitted grades'")
+            start = len(self.layers_)
+        else:
+            self.layers_: list[GradeLayer] = []
+            self.grades_: list[GradeResult] = []
         self.domain_ = domain
         self.n_features_in_ = d
-        self.layers_: list[GradeLayer] = []
-        self.grades_: list[GradeResult] = []
         self.stop_reason_ = f"reached n_grades={self.n_grades}"
-        for k in range(self.n_grades):
+        for k in range(start, self.n_grades):
             rng = np.random.default_rng(seeds[k])
             X, y = provider(k, rng)
             if X.shape[1] != d:
@@ -220,7 +238,12 @@ class MultigradeRegressor:
                 self.stop_reason_ = f"zero residual before grade {k + 1}: nothing left to fit"
                 break
             order = np.argsort(X[:, 0], kind="stable") if d == 1 else None
-            layer, result = fit_grade(k + 1, Zb, e, settings, rng, order)
+            try:
+                layer, result = fit_grade(k + 1, Zb, e, settings, rng, order)
+            except (SolverError, MemoryError) as err:
+                self.stop_reason_ = f"grade {k + 1} failed: {err}"
+                logger.error("%s; the %d finished grade(s) are kept", self.stop_reason_, len(self.layers_))
+                raise
             if result.trivial:
                 self.stop_reason_ = (
                     f"grade {k + 1} is trivial: kappa(e) = {result.kappa_before:.3e} <= beta = {result.beta:.3e}"

@@ -39,6 +39,7 @@ __all__ = [
     "SolveStats",
     "check_solver",
     "check_status",
+    "warn_inaccurate",
     "solve_problem",
 ]
 
@@ -100,19 +101,21 @@ def check_solver(name: str) -> str:
 
 
 def check_status(status: str | None, solver: str, what: str) -> None:
-    """Apply the status policy of the module docstring."""
-    if status in ACCEPTED:
-        return
-    if status in ACCEPTED_WITH_WARNING:
-        msg = f"{solver} returned {status!r} for {what}; the solution is used but its accuracy is not guaranteed"
-        logger.warning(msg)
-        warnings.warn(msg, SolverInaccurateWarning, stacklevel=3)
+    """Apply the status policy of the module docstring (the warning is the caller's:
+    :func:`warn_inaccurate`, once the retry policy of :mod:`mgdl_convex.faults` is done)."""
+    if status in ACCEPTED or status in ACCEPTED_WITH_WARNING:
         return
     raise SolverError(
         f"{solver} returned status {status!r} for {what}. The program is always feasible and bounded, "
         "so this is a numerical failure: try another solver (solver='CLARABEL' or 'MOSEK'), "
         "tighter solver_options, or rescale the target"
     )
+
+
+def warn_inaccurate(what: str) -> None:
+    msg = f"{what}: the solution is used but its accuracy is not guaranteed (status optimal_inaccurate)"
+    logger.warning(msg)
+    warnings.warn(msg, SolverInaccurateWarning, stacklevel=3)
 
 
 def solve_problem(problem: cp.Problem, solver: str, solver_options: dict | None, what: str) -> SolveStats:

@@ -37,6 +37,7 @@ import scipy.sparse as sp
 
 from .clarabel_native import solve_blocks_native
 from .cones import interior_samples, pattern_kappa, pattern_rows
+from .faults import GradeTimeLimit
 from .program import BlockSolution, GradeProgram, bound_multipliers
 from .solvers import SolveStats, solve_problem
 
@@ -143,6 +144,7 @@ def solve_working_set(
     max_blocks: int | None = None,
     swap_rounds: int = 4,
     swap_size: int = 4,
+    deadline: float | None = None,
 ) -> tuple[BlockSolution, list[SolveStats], WorkingSetInfo, np.ndarray]:
     """Solve the grade program exactly by working sets (module docstring).
 
@@ -155,6 +157,8 @@ def solve_working_set(
     against the whole program then bounds what the cap cost.  When capped, up
     to ``swap_rounds`` swaps replace the ``swap_size`` weakest blocks by the
     best-priced ones left out, each kept only if the restricted optimum drops.
+    ``deadline`` (a ``time.perf_counter()`` value) raises ``GradeTimeLimit``
+    between rounds once passed.
     Returns the solution (kept blocks only), the statistics of every solve, the
     working-set summary and the bound multipliers ``nu`` of the last solve.
     """
@@ -180,7 +184,14 @@ def solve_working_set(
     rounds = 0
     while rounds < max_rounds:
         rounds += 1
-        sol, st, nu, n_rows = solve_blocks(program, pattern, sign, rows, solver, solver_options, interface)
+        options = solver_options
+        if deadline is not None:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise GradeTimeLimit(f"the grade's time limit ran out after {rounds - 1} working-set round(s)")
+            if solver == "CLARABEL":
+                options = {**(solver_options or {}), "time_limit": left}
+        sol, st, nu, n_rows = solve_blocks(program, pattern, sign, rows, solver, options, interface)
         stats.append(st)
         if best is not None:
             if sol.objective(program) >= best[0]:

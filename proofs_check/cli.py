@@ -29,7 +29,7 @@ def verify_command(args, options) -> int:
     from mgdl_convex.cli import fit_from_args, write_fit_outputs
 
     opts = options(args)
-    model, target = fit_from_args(opts)
+    model, target = fit_from_args(opts, args.out, args.resume)
     write_fit_outputs(model, target, opts, args.out)
     scheme = scheme_from_model(model)
     return _finish(check_scheme(scheme, target), scheme, target, args.out)

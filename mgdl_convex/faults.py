@@ -1,0 +1,85 @@
+"""When a solve goes wrong: the retry policy, the per-grade time limit, the memory guard.
+
+**Retry policy.**  A grade is solved by the attempts below, in order; the first
+that ends ``optimal`` is kept:
+
+1. the configured solver with the user's ``solver_options``;
+2. the same solver with robust settings (:data:`ROBUST_OPTIONS`: more
+   iterations, and for Clarabel a larger static regularisation);
+3. a fallback solver through CVXPY (:data:`FALLBACK`: CLARABEL -> ECOS,
+   every other solver -> CLARABEL).
+
+An attempt that raises :class:`~mgdl_convex.solvers.SolverError` or ends
+``optimal_inaccurate`` leads to the next.  If no attempt is optimal, the
+inaccurate solution with the lowest objective is kept and a
+:class:`~mgdl_convex.solvers.SolverInaccurateWarning` is issued; if every
+attempt raised, the error names them all.  What happened is recorded in the
+grade's result (``attempts``).  A time-limit overrun is not retried.
+
+**Time limit.**  ``grade_time_limit`` seconds per grade: the working set stops
+with :class:`GradeTimeLimit` between rounds once it is spent, and Clarabel is
+given the remaining time for each solve.
+
+**Memory guard.**  Before a grade's program is built its size is estimated
+(bytes per constraint-matrix entry measured here: about 60 for CVXPY's
+compilation of the direct program, which peaked at 2.7 GB for 46 million
+entries); a program that would not fit in 80% of physical memory is refused
+with advice instead of being swapped to death.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .solvers import SolverError
+
+__all__ = ["GradeTimeLimit", "ROBUST_OPTIONS", "FALLBACK", "attempts_for", "estimate_bytes", "check_memory"]
+
+
+class GradeTimeLimit(SolverError):
+    """A grade used up its ``grade_time_limit``."""
+
+
+ROBUST_OPTIONS = {
+    "CLARABEL": {"max_iter": 400, "static_regularization_constant": 1e-7},
+    "SCS": {"max_iters": 200_000},
+    "ECOS": {"max_iters": 500},
+    "MOSEK": {},
+}
+FALLBACK = {"CLARABEL": "ECOS", "SCS": "CLARABEL", "ECOS": "CLARABEL", "MOSEK": "CLARABEL"}
+
+
+def attempts_for(solver: str, options: dict | None) -> list[tuple[str, dict | None, str]]:
+    """(solver, options, label) for each attempt of the policy."""
+    return [
+        (solver, options, solver),
+        (solver, {**(options or {}), **ROBUST_OPTIONS[solver]}, f"{solver}(robust)"),
+        (FALLBACK[solver], None, f"{FALLBACK[solver]}(fallback)"),
+    ]
+
+
+def estimate_bytes(n: int, q: int, n_patterns: int, width: int, formulation: str) -> int:
+    """Rough peak memory of one grade's solve."""
+    patterns = n * n_patterns  # the boolean pattern matrix
+    if formulation == "direct":
+        return patterns + 60 * 6 * n * q * n_patterns  # 3 n q P entries for each of V and W
+    dense = 8 * n * q * max(width, 1) * 6  # F and its copies (QR, CSC, KKT)
+    return patterns + dense + 8 * n * q * 4
+
+
+def physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(n: int, q: int, n_patterns: int, width: int, formulation: str) -> None:
+    need = estimate_bytes(n, q, n_patterns, width, formulation)
+    have = physical_memory()
+    if have is not None and need > 0.8 * have:
+        raise MemoryError(
+            f"a grade with n={n} samples, input width {q - 1} and {n_patterns} patterns needs about "
+            f"{need / 2**30:.1f} GiB ({formulation} formulation), more than 80% of this machine's "
+            f"{have / 2**30:.1f} GiB: use formulation='working_set', fewer patterns (n_patterns) or fewer samples"
+        )
