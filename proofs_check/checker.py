@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .bounds1d import Residual, lower_float, lp_integrals, prove_monotone, sup_abs, upper_float
+from .bounds2d import prove_monotone_2d, sup_abs_2d
 from .claims import FAIL, HEURISTIC, INCONCLUSIVE, PASS, RIGOROUS, SOLVER, ClaimResult, worst_outcome
 from .pieces import exact_pieces
 from .report import Report
@@ -37,6 +38,8 @@ class CheckSettings:
     sup_rtol: float = 1e-6
     lp_rtol: float = 1e-3
     c1_boxes: int = 2000
+    sup_rtol_2d: float = 1e-4
+    c1_boxes_2d: int = 20_000
     grid_points: int = 200_000
     optimality_rtol: float = 1e-6  # 100 x Clarabel's default relative gap tolerance
     plateau_ratio: float = 0.95
@@ -103,15 +106,19 @@ def _c1_rigorous(c1) -> ClaimResult:
         g = max(fails, key=lambda g: g["worst_excess"])
         line = (
             f"|e_k| > |e_(k-1)| proved at {len(fails)} grade(s); worst at grade {g['grade']}, "
-            f"x = {g['worst_point']:.6g} (excess {g['worst_excess']:.3g}). Use monotone=True to enforce it on "
+            f"x = {_point(g['worst_point'])} (excess {g['worst_excess']:.3g}). Use monotone=True to enforce it on "
             "the samples, and finer samples between them."
         )
-        worst_point = [g["worst_point"]]
+        worst_point = g["worst_point"] if isinstance(g["worst_point"], list) else [g["worst_point"]]
     elif outcome == PASS:
-        line, worst_point = "proved on every piece of every grade (exact pieces, ball arithmetic)", None
+        line, worst_point = "proved on all of Omega at every grade (ball arithmetic)", None
     else:
         line, worst_point = "neither proved nor refuted on some boxes: raise c1_boxes", None
     return ClaimResult("C1 pointwise non-increase", outcome, RIGOROUS, line, c1, None, worst_point)
+
+
+def _point(p) -> str:
+    return ", ".join(f"{v:.6g}" for v in p) if isinstance(p, list) else f"{p:.6g}"
 
 
 def _c2(sups, target, scheme, s: CheckSettings, trust: str, grid_changed: bool = False) -> ClaimResult:
@@ -245,6 +252,38 @@ def _c1_train(scheme) -> ClaimResult:
     return ClaimResult("C1 on training points", PASS, SOLVER, "holds on every training point", per_grade, tol)
 
 
+# --------------------------------------------------------------------------- 2-D rigorous
+def _rigorous_2d(scheme, target, s: CheckSettings):
+    """Certified sup per grade and C1 per grade by input splitting (bounds2d)."""
+    sups, c1 = [], []
+    for k in range(len(scheme.layers) + 1):
+        L, U, worst, ok, boxes = sup_abs_2d(scheme.layers, target, scheme.domain, k, rtol=s.sup_rtol_2d)
+        sups.append(
+            {
+                "grade": k,
+                "lower": lower_float(L),
+                "upper": upper_float(U),
+                "point": list(worst),
+                "ok": ok,
+                "boxes": boxes,
+            }
+        )
+    for k in range(1, len(scheme.layers) + 1):
+        status, point, excess, boxes = prove_monotone_2d(scheme.layers, target, scheme.domain, k, s.c1_boxes_2d)
+        c1.append(
+            {
+                "grade": k,
+                "proved": int(status == "proved"),
+                "counterexample": int(status == "counterexample"),
+                "unresolved": int(status == "unresolved"),
+                "worst_excess": excess,
+                "worst_point": None if point is None else list(point),
+                "boxes": boxes,
+            }
+        )
+    return sups, c1
+
+
 # --------------------------------------------------------------------------- heuristic grids
 def _grid(domain: np.ndarray, points: int) -> np.ndarray:
     d = len(domain)
@@ -326,6 +365,12 @@ def check_scheme(scheme: Scheme, target, settings: CheckSettings | None = None) 
         c2 = _c2(sups, target, scheme, s, RIGOROUS)
         c3 = _c3(lps, scheme, s, RIGOROUS)
         extra = {"pieces": len(pieces), "method": "exact pieces + ball arithmetic"}
+    elif d == 2 and target.rigorous and target.continuous:
+        sups, c1_rows = _rigorous_2d(scheme, target, s)
+        c1 = _c1_rigorous(c1_rows)
+        c2 = _c2(sups, target, scheme, s, RIGOROUS)
+        _, _, c3, extra = _heuristic(scheme, target, s)
+        extra["method"] = "input splitting + ball arithmetic (C1, C2); grid quadrature (C3)"
     else:
         c1, c2, c3, extra = _heuristic(scheme, target, s)
         extra["method"] = "grids (heuristic)" + (

@@ -148,3 +148,26 @@ def test_verify_on_a_fitted_scheme_reports_every_claim_with_trust():
     c3 = _claim(report, "C3")
     # beta_ratio makes every grade non-trivial; the L^2 norm on Omega must have been compared at each grade
     assert all(row["nontrivial"] for row in c3.per_grade[1:])
+
+
+def test_2d_rigorous_sup_contains_the_grid_maximum_and_c1_is_decided():
+    target = get_target("osc2d")
+    m = MultigradeRegressor(n_grades=2, width=8, carry_input=True, patterns="sampled", n_patterns=60)
+    m.fit_target(target, samples=144)
+    from proofs_check import scheme_from_model
+
+    scheme = scheme_from_model(m)
+    report = check_scheme(scheme, target, CheckSettings(sup_rtol_2d=1e-3, grid_points=40_000))
+    c2 = _claim(report, "C2")
+    assert c2.trust == RIGOROUS
+    g = np.stack(np.meshgrid(np.linspace(0, 1, 401), np.linspace(0, 1, 401), indexing="ij"), -1).reshape(-1, 2)
+    f = target(g)
+    for row, pred in zip(c2.per_grade, staged_outputs(scheme, g)):
+        assert np.abs(f - pred).max() <= row["upper"]
+    c1 = _claim(report, "C1 pointwise")
+    assert c1.trust == RIGOROUS and c1.outcome in (PASS, FAIL, INCONCLUSIVE)
+    if c1.outcome == FAIL:  # the named point is a real counterexample
+        x = np.array([c1.worst_point])
+        preds = staged_outputs(scheme, x)
+        k = next(r["grade"] for r in c1.per_grade if r["counterexample"])
+        assert abs(target(x)[0] - preds[k][0]) > abs(target(x)[0] - preds[k - 1][0])
