@@ -108,6 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--x", type=float, nargs="+", help="points of a 1-D model")
     pred.add_argument("--input", type=Path, help="CSV file, one point per row")
     sub.add_parser("targets", help="list the built-in targets")
+    sweep = sub.add_parser("sweep", help="run a grid of fit/verify/bench cells on Dask")
+    sweep.add_argument("spec", type=Path, help="sweep spec (TOML): kind, [base], [grid], [[cells]]")
+    sweep.add_argument("--out", type=Path, required=True, help="sweep directory (cells/<id>/, summary.csv, .md)")
+    sweep.add_argument("--workers", type=int, help="local cluster size (default: one per core)")
+    sweep.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    sweep.add_argument("--serial", action="store_true", help="run the cells in this process, without Dask")
+    bench = sub.add_parser("bench", help="run a benchmark config (small, full, or a TOML file)")
+    bench.add_argument("config", help="small, full, or a path to a TOML config")
+    bench.add_argument("--out", type=Path, default=Path("bench-out"), help="results directory")
+    bench.add_argument("--workers", type=int, help="run the cells on a local Dask cluster of this size")
+    bench.add_argument("--scheduler", help="run the cells on this Dask scheduler (tcp://host:port)")
     return parser
 
 
@@ -157,12 +168,16 @@ def _options(args) -> dict:
     return opts
 
 
-def fit_from_args(opts: dict, out: Path | None = None, resume: bool = False) -> tuple[MultigradeRegressor, object]:
+def fit_from_args(
+    opts: dict, out: Path | None = None, resume: bool = False, quiet: bool = False, deadline: float | None = None
+) -> tuple[MultigradeRegressor, object]:
     """Build the estimator and target from resolved options and fit.
 
     With ``out``, every finished grade is saved to ``out/model.npz`` at once
     (atomically), so an interrupted run loses at most the grade in progress;
     ``resume`` continues from that file, with the options it was started with.
+    ``deadline`` (a ``time.perf_counter()`` value) stops the run with
+    ``TimeoutError`` after the first grade that ends past it.
     """
     target = get_target(opts["target"], opts.get("domain"))
     model = MultigradeRegressor(
@@ -181,10 +196,20 @@ def fit_from_args(opts: dict, out: Path | None = None, resume: bool = False) -> 
         tol=opts["tol"],
         grade_time_limit=opts.get("grade_time_limit"),
         random_state=opts["seed"],
-        verbose=True,
+        verbose=not quiet,
     )
     if out is not None:
         _prepare_run_dir(model, opts, Path(out), resume)
+    if deadline is not None:
+        inner = model.monitor
+
+        def within_deadline(k, result, m) -> bool:
+            stop = bool(inner and inner(k, result, m))
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"the cell's time limit ran out after grade {k}")
+            return stop
+
+        model.monitor = within_deadline
     model.fit_target(target, samples=opts["samples"], sampling=opts["sampling"])
     return model, target
 
@@ -266,6 +291,65 @@ def _cmd_targets(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    from .sweep import SweepError, make_client, run_sweep
+    from .sweep_spec import SpecError, load_spec
+
+    if args.quiet:
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+
+    try:
+        spec = load_spec(args.spec)
+    except SpecError as e:
+        raise UsageError(str(e)) from e
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    client = None
+    if not args.serial:
+        try:
+            client = make_client(args.scheduler, args.workers)
+        except SweepError as e:
+            raise UsageError(str(e)) from e
+    try:
+        results = run_sweep(spec, args.out, client=client, serial=args.serial, progress=lambda m: print(m, flush=True))
+    finally:
+        if client is not None:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None and args.scheduler is None:
+                cluster.close()
+    failed = sum(r["status"] != "ok" for r in results)
+    print(f"{len(results)} cells, {failed} failed; wrote {args.out}/summary.csv and summary.md")
+    return 1 if failed else 0
+
+
+def _cmd_bench(args) -> int:
+    from benchmarks.runner import load_config, run_config
+
+    from .sweep import SweepError, make_client
+
+    try:
+        config = load_config(args.config)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    client = None
+    if args.workers or args.scheduler:
+        try:
+            client = make_client(args.scheduler, args.workers)
+        except SweepError as e:
+            raise UsageError(str(e)) from e
+    try:
+        run_config(config, args.out, progress=lambda line: print(line, flush=True), client=client)
+    finally:
+        if client is not None:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None and not args.scheduler:
+                cluster.close()
+    print((args.out / "summary.md").read_text())
+    return 0
+
+
 def _cmd_verify(args) -> int:
     from proofs_check.cli import verify_command
 
@@ -279,6 +363,8 @@ def _cmd_check(args) -> int:
 
 
 COMMANDS = {
+    "sweep": _cmd_sweep,
+    "bench": _cmd_bench,
     "fit": _cmd_fit,
     "verify": _cmd_verify,
     "check": _cmd_check,

@@ -104,10 +104,9 @@ def pattern_kappa(
         C[:, start : start + cols.size] = Zr.T @ D[:, cols] / n
     bound = np.linalg.norm(C, axis=0)
     out[idx, :] = bound[:, None]
-    s_all = 2.0 * D - 1.0
     for k in np.flatnonzero(bound > threshold):
         i = idx[k]
-        G = s_all[rows[i], i][:, None] * Zb[rows[i]]
+        G = (2.0 * D[rows[i], i] - 1.0)[:, None] * Zb[rows[i]]
         for col, sgn in ((0, 1.0), (1, -1.0)):
             out[i, col] = np.linalg.norm(project_to_cone(sgn * C[:, k], G))
     return out

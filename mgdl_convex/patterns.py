@@ -85,7 +85,9 @@ def _enumerate_1d(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # {x <= t} for t between consecutive values (t above all values is all ones again)
     lower = [np.array([-1.0, t]) for t in mids[1:-1]]
     gates = np.array(upper + lower).T
-    return gates, np.column_stack([x, np.ones_like(x)]) @ gates >= 0
+    # compare directly (a float n x 2n product would cost 8x the memory of the boolean result)
+    D = np.hstack([x[:, None] >= mids[None, :-1], x[:, None] <= mids[None, 1:-1]])
+    return gates, D
 
 
 def _enumerate_2d(P: np.ndarray) -> np.ndarray:

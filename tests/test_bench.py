@@ -1,0 +1,91 @@
+"""The benchmark runner: every part runs (or is skipped with its reason) and writes its outputs."""
+
+import csv
+
+import pytest
+
+from benchmarks.runner import expand, load_config, run_config
+from mgdl_convex.cli import main
+
+TINY = {
+    "solver": {
+        "n": [64],
+        "m": [1],
+        "patterns": [8],
+        "solvers": ["CLARABEL", "SCS", "MOSEK"],
+        "formulations": ["working_set", "direct"],
+        "time_budget": 60,
+    },
+    "gradient": {
+        "n": [32],
+        "m": [1],
+        "patterns": [8],
+        "methods": ["adam"],
+        "restarts": 1,
+        "steps": 300,
+        "time_budget": 30,
+    },
+    "scheme": {
+        "targets": ["fangxu1"],
+        "methods": ["convex", "gd_mgdl"],
+        "grades": 1,
+        "width": 6,
+        "samples": 64,
+        "gd_steps": 100,
+        "time_budget": 60,
+    },
+    "scnn": {"n": [64], "m": [1], "patterns": [8], "solvers": ["AL"], "time_budget": 30},
+}
+
+
+def test_tiny_benchmark_runs_every_part(tmp_path):
+    rows = run_config(TINY, tmp_path, progress=lambda line: None)
+    parts = {r["part"] for r in rows}
+    assert parts == {"solver", "gradient", "scheme", "scnn"}
+    solved = [r for r in rows if r["part"] == "solver" and r["status"] == "optimal"]
+    assert {(r["solver"], r["formulation"]) for r in solved} >= {("CLARABEL", "working_set"), ("CLARABEL", "direct")}
+    # every solver that ran agrees with the most accurate solution of the same program
+    assert all(r["agreement"] < 1e-4 for r in solved)
+    skipped = [r for r in rows if r.get("status") == "skipped"]
+    assert all(r["skip_reason"] for r in skipped)
+    grad = [r for r in rows if r["part"] == "gradient"]
+    assert grad and all(
+        r["relative_excess"] == pytest.approx(r["best_objective"] / r["convex_optimum"] - 1) for r in grad
+    )
+    with open(tmp_path / "results.csv") as f:
+        assert len(list(csv.DictReader(f))) == len(rows)
+    assert (tmp_path / "summary.md").read_text().count("###") == 4
+    assert (tmp_path / "time_vs_size.png").exists() and (tmp_path / "loss_vs_grade.png").exists()
+
+
+def test_config_errors_are_named(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[solver]\nn = [1]\nsizes = 3\n")
+    with pytest.raises(ValueError, match="unknown key"):
+        load_config(str(bad))
+    bad.write_text("[solvers]\n")
+    with pytest.raises(ValueError, match="unknown section"):
+        load_config(str(bad))
+    assert len(expand(load_config("small"))) > 10
+
+
+@pytest.mark.slow
+def test_small_config_through_the_cli(tmp_path):
+    assert main(["bench", "small", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "results.csv").exists()
+
+
+def test_bench_cells_run_as_a_dask_sweep(tmp_path):
+    from mgdl_convex.sweep import make_client
+
+    config = {"solver": {**TINY["solver"], "solvers": ["CLARABEL"], "formulations": ["working_set", "direct"]}}
+    client = make_client(workers=2)
+    try:
+        rows = run_config(config, tmp_path, progress=lambda line: None, client=client)
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+    solved = [r for r in rows if r.get("status") == "optimal"]
+    assert len(solved) == 2 and all(r["agreement"] < 1e-6 for r in solved)
+    assert (tmp_path / "sweep" / "summary.csv").exists()
