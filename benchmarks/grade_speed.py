@@ -66,7 +66,8 @@ def main(argv=None) -> int:
     for r in rows:
         print(
             f"| {r.get('method')} | {r.get('n')} | {r.get('width')} | {r.get('patterns')} | {r['wall_s']:.1f} | "
-            f"{r.get('solver_s', float('nan')):.1f} | {r.get('iterations')} | {r.get('peak_rss_mb', float('nan')):.0f} | "
+            f"{r.get('solver_s', float('nan')):.1f} | {r.get('iterations')} | "
+            f"{r.get('peak_rss_mb', float('nan')):.0f} | "
             f"{r.get('objective', float('nan')):.10e} | {r.get('relative_gap', float('nan')):.1e} |"
         )
     if not (d.get("error") or w.get("error")):

@@ -46,8 +46,9 @@ def train_grade(Zb, e, width, beta, method="adam", steps=20_000, lr=1e-2, rng=No
     params = [U, a]
     opt = _Adam(params, lr) if method == "adam" else None
     t0 = time.perf_counter()
-    best, reached = np.inf, None
-    for step in range(1, steps + 1):
+    best, reached, step = np.inf, None, 0
+    while step < steps:
+        step += 1
         U, a = params
         H = Zb @ U
         A = np.maximum(H, 0.0)
