@@ -154,21 +154,66 @@ def _scheme(cell):
 
 
 def _scnn(cell):  # pragma: no cover - needs the optional peer
+    """scnn's AL (exact program) or R-FISTA (gated relaxation) on the patterns of its own gates.
+
+    Its conventions are matched (ANCHORS): squared loss over 2n, lambda = beta, no column
+    normalisation, float64, the bias column given as a feature.  Its solution is re-evaluated
+    under our objective, with the cone violation, beside our exact optimum of the same program.
+    """
     import scnn.optimize as so
-    from scnn.models import ConvexReLU
+    from scnn.metrics import Metrics
+    from scnn.models import ConvexGatedReLU, ConvexReLU
     from scnn.regularizers import NeuronGL1
     from scnn.solvers import AL, RFISTA
 
-    prog, _ = bench_program(cell["n"], cell["m"], cell["P"])
+    from mgdl_convex.program import BlockSolution, GradeProgram
+    from mgdl_convex.working_set import solve_working_set
+
+    prog, x = bench_program(cell["n"], cell["m"], cell["P"])
     X, y = prog.Zb, prog.e[:, None]
     gates = np.random.default_rng(0).standard_normal((X.shape[1], cell["P"]))
-    model = ConvexReLU(gates, c=1, bias=False)
-    solver = AL(model) if cell["solver"] == "AL" else RFISTA(model)
+    exact = cell["solver"] == "AL"
+    model = ConvexReLU(gates, c=1, bias=False) if exact else ConvexGatedReLU(gates, c=1, bias=False)
+    solver = AL(model) if exact else RFISTA(model)
     t0 = time.perf_counter()
     model, _ = so.optimize_model(
-        model, solver, so.Metrics(), X, y, None, None, NeuronGL1(prog.beta), unitize_data=False, dtype=np.float64
+        model,
+        solver,
+        Metrics(),
+        X,
+        y,
+        regularizer=NeuronGL1(prog.beta),
+        return_convex=True,
+        unitize_data=False,
+        dtype="float64",
     )
-    return [{"seconds": time.perf_counter() - t0, "status": "finished"}]
+    seconds = time.perf_counter() - t0
+    G = np.asarray(model.G)
+    D = X @ G > 0
+    ours_prog = GradeProgram(Zb=X, e=prog.e, D=D, beta=prog.beta)
+    P = D.shape[1]
+    if exact:
+        U, V = (np.asarray(p)[0] for p in model.parameters)  # (P, q) each
+        blocks = (np.concatenate([np.arange(P), np.arange(P)]), np.concatenate([np.ones(P), -np.ones(P)]))
+        theirs = BlockSolution(*blocks, np.vstack([U, V]).T)
+    else:  # the gated relaxation has one unconstrained block per pattern: its own, different program
+        theirs = BlockSolution(np.arange(P), np.ones(P), np.asarray(model.parameters[0])[0].T)
+    t1 = time.perf_counter()
+    ours, _, _, _ = solve_working_set(ours_prog, "CLARABEL", order=np.argsort(x))
+    ours_seconds = time.perf_counter() - t1
+    obj, opt = theirs.objective(ours_prog), ours.objective(ours_prog)
+    return [
+        {
+            "seconds": seconds,
+            "status": "finished" if exact else "finished (gated relaxation)",
+            "objective": obj,
+            "convex_optimum": opt,
+            "relative_excess": obj / opt - 1,
+            "cone_violation": theirs.cone_violation(ours_prog) if exact else None,
+            "ours_seconds": ours_seconds,
+            "patterns_used": P,
+        }
+    ]
 
 
 RUNNERS = {"solver": _solver, "gradient": _gradient, "scheme": _scheme, "scnn": _scnn}

@@ -215,7 +215,20 @@ def markdown_tables(rows: list[dict]) -> str:
             "steps",
         ],
         "scheme": ["target", "method", "grade", "loss_after", "published_loss", "seconds", "status", "skip_reason"],
-        "scnn": ["n", "m", "P", "solver", "status", "seconds", "skip_reason"],
+        "scnn": [
+            "n",
+            "m",
+            "P",
+            "solver",
+            "status",
+            "seconds",
+            "objective",
+            "convex_optimum",
+            "relative_excess",
+            "cone_violation",
+            "ours_seconds",
+            "skip_reason",
+        ],
     }
     out = [f"Machine: {machine()}", ""]
     for part, keys in cols.items():

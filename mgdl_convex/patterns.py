@@ -127,10 +127,21 @@ def enumerate_patterns(Zb: np.ndarray) -> Patterns:
     return Patterns(D=D[:, keep], gates=None if gates is None else gates[:, keep], complete=True, method="all")
 
 
+#: "auto" enumerates only up to this many samples (1-D: 2n - 1 patterns; 2-D: O(n^2))
+AUTO_MAX_SAMPLES = {2: 4096, 3: 200}
+
+
 def make_patterns(Zb: np.ndarray, method: str, n_gates: int, rng: np.random.Generator) -> Patterns:
-    """Patterns by ``method``: "sampled", "all", or "auto" (all where the input is 1-D or 2-D)."""
+    """Patterns by ``method``: "sampled", "all", or "auto".
+
+    "auto" enumerates all patterns where the input is 1-D (up to 4096 samples) or 2-D
+    (up to 200 samples) and samples ``n_gates`` gates otherwise: pricing every one of
+    2n - 1 patterns in every working-set round dominates the solve beyond that.
+    The grade records which it was (``patterns_complete``).
+    """
     if method == "auto":
-        method = "all" if Zb.shape[1] <= 3 else "sampled"
+        limit = AUTO_MAX_SAMPLES.get(Zb.shape[1], 0)
+        method = "all" if Zb.shape[0] <= limit else "sampled"
     if method == "all":
         return enumerate_patterns(Zb)
     if method == "sampled":

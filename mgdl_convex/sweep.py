@@ -32,7 +32,7 @@ import traceback
 from pathlib import Path
 
 from .io import write_atomic
-from .sweep_spec import SweepSpec, cell_id
+from .sweep_spec import SweepSpec
 
 __all__ = ["run_sweep", "run_cell", "make_client", "summarise", "SweepError"]
 
@@ -114,7 +114,6 @@ def make_client(scheduler: str | None = None, workers: int | None = None, timeou
             return Client(scheduler, timeout=timeout)
         except (OSError, TimeoutError) as e:
             raise SweepError(f"no Dask scheduler answered at {scheduler} within {timeout:g} s ({e})") from e
-    os.environ.update(PINNED_THREADS)  # inherited by the worker processes
     cluster = LocalCluster(
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,
@@ -269,7 +268,3 @@ def _plot(results, varying, out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out / "summary_sup.png", dpi=110)
     plt.close(fig)
-
-
-def cell_dir_for(out, kind: str, config: dict) -> Path:
-    return Path(out) / "cells" / cell_id(kind, config)

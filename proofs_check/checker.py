@@ -9,7 +9,7 @@ not used.  :func:`check_scheme` returns a :class:`~proofs_check.report.Report`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,7 +43,6 @@ class CheckSettings:
     grid_points: int = 200_000
     optimality_rtol: float = 1e-6  # 100 x Clarabel's default relative gap tolerance
     plateau_ratio: float = 0.95
-    extra: dict = field(default_factory=dict)
 
 
 def scheme_from_model(model) -> Scheme:
@@ -137,7 +136,8 @@ def _c2(sups, target, scheme, s: CheckSettings, trust: str, grid_changed: bool =
                 row["eoc_lower"] = math.log(prev["lower"] / g["upper"]) / rate
                 row["eoc_upper"] = math.log(prev["upper"] / g["lower"]) / rate
             row["floor_beta"] = rec["beta"]
-            row["floor_spacing"] = float(np.min(np.diff(scheme.domain, axis=1))) / max(rec["n_samples"] - 1, 1)
+            per_axis = max(round(rec["n_samples"] ** (1 / len(scheme.domain))), 2)  # grid samples
+            row["floor_spacing"] = float(np.min(np.diff(scheme.domain, axis=1))) / (per_axis - 1)
         per_grade.append(row)
     plateau = [r["grade"] for r in per_grade[1:] if r.get("ratio_lower", 0) >= s.plateau_ratio]
     final = sups[-1]

@@ -140,3 +140,15 @@ def test_predict_before_fit_and_wrong_width():
     m = MultigradeRegressor(n_grades=1, width=4).fit(X0, Y0)
     with pytest.raises(ValueError, match="X has 2 features, the model was fit on 1"):
         m.predict(np.zeros((3, 2)))
+
+
+def test_mosek_solves_the_same_grade_as_clarabel():
+    from mgdl_convex.solvers import _probe_mosek
+
+    reason = _probe_mosek()
+    if reason is not None:
+        pytest.skip(f"MOSEK unavailable: {reason}")
+    X, y = _data()
+    a = MultigradeRegressor(n_grades=1, width=8, beta_ratio=0.3).fit(X, y)
+    b = MultigradeRegressor(n_grades=1, width=8, beta_ratio=0.3, solver="MOSEK").fit(X, y)
+    assert b.grades_[0].objective == pytest.approx(a.grades_[0].objective, rel=1e-5)

@@ -136,3 +136,9 @@ def test_unreachable_scheduler_and_cli_errors_are_quick_and_clear(tmp_path, caps
     spec.write_text('kind = "fit"\n[base]\ntarget = "fangxu1"\nsizes = 3\n[grid]\nwidth = [3]\n')
     assert main(["sweep", str(spec), "--out", str(tmp_path / "o")]) == 2
     assert "unknown key 'sizes'" in capsys.readouterr().err
+
+
+def test_cell_time_limit_fails_the_cell_with_a_reason(tmp_path):
+    spec = parse_spec({"kind": "fit", "base": dict(BASE), "grid": {"width": [4]}, "cell_time_limit": 1e-6})
+    (result,) = run_sweep(spec, tmp_path, serial=True, progress=lambda m: None)
+    assert result["status"] == "failed" and "time limit" in result["error"]
