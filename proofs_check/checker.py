@@ -16,6 +16,7 @@ import numpy as np
 from .bounds1d import Residual, lower_float, lp_integrals, prove_monotone, sup_abs, upper_float
 from .bounds2d import prove_monotone_2d, sup_abs_2d
 from .claims import FAIL, HEURISTIC, INCONCLUSIVE, PASS, RIGOROUS, SOLVER, ClaimResult, worst_outcome
+from .optimality import first_grade_certificate
 from .pieces import exact_pieces
 from .report import Report
 
@@ -29,6 +30,8 @@ class Scheme:
     layers: list
     domain: np.ndarray
     grades: list[dict]
+    grade1_data: tuple | None = None  # (x, y) grade 1 was fit on, for the rigorous 1-D C4
+    monotone: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,22 @@ class CheckSettings:
     plateau_ratio: float = 0.95
 
 
-def scheme_from_model(model) -> Scheme:
-    return Scheme(layers=list(model.layers_), domain=np.asarray(model.domain_), grades=model.summary())
+def scheme_from_model(model, target=None, sampling: str = "grid") -> Scheme:
+    """The protocol of a fitted MultigradeRegressor.
+
+    With a target fit on a grid (``fit_target``'s default), grade 1's samples are
+    regenerated so that its optimality can be certified rigorously in 1-D.
+    """
+    from mgdl_convex.targets import sample_grid
+
+    grades = model.summary()
+    target = target if target is not None else getattr(model, "target_", None)
+    data = None
+    if target is not None and sampling == "grid" and grades and target.dim == 1:
+        X = sample_grid(target, grades[0]["n_samples"])
+        if len(X) == grades[0]["n_samples"]:
+            data = (X[:, 0], target(X))
+    return Scheme(list(model.layers_), np.asarray(model.domain_), grades, data, bool(model.monotone))
 
 
 def staged_outputs(scheme: Scheme, X: np.ndarray) -> list[np.ndarray]:
@@ -203,15 +220,21 @@ def _c3(norms, scheme, s: CheckSettings, trust: str) -> ClaimResult:
 
 def _c4(scheme, s: CheckSettings) -> ClaimResult:
     per_grade, outcomes = [], []
+    rigorous = None
+    if scheme.grade1_data is not None and len(scheme.domain) == 1 and not scheme.monotone and scheme.grades:
+        layer = scheme.layers[0]
+        rigorous = first_grade_certificate(layer.hidden, layer.readout, *scheme.grade1_data, scheme.grades[0]["beta"])
     for g in scheme.grades:
-        row = {
-            k: g[k] for k in ("grade", "status", "relative_gap", "gap", "recovery_gap", "capped", "certificate_scope")
-        }
+        keys = ("grade", "status", "relative_gap", "gap", "recovery_gap", "capped", "certificate_scope")
+        row = {k: g[k] for k in keys}
+        row["trust"] = SOLVER
+        if g["grade"] == 1 and rigorous is not None:
+            row.update(trust=RIGOROUS, relative_gap=rigorous["relative_gap_upper"], gap=rigorous["gap_upper"])
         if g["status"] not in ("optimal", "optimal_inaccurate"):
             v = FAIL
         elif g["capped"] or g["status"] == "optimal_inaccurate":
             v = INCONCLUSIVE
-        elif g["relative_gap"] <= s.optimality_rtol and g["recovery_gap"] <= 1e-6 * max(1.0, g["max_abs_before"]):
+        elif row["relative_gap"] <= s.optimality_rtol and g["recovery_gap"] <= 1e-6 * max(1.0, g["max_abs_before"]):
             v = PASS
         else:
             v = FAIL
@@ -219,6 +242,7 @@ def _c4(scheme, s: CheckSettings) -> ClaimResult:
         outcomes.append(v)
         per_grade.append(row)
     outcome = worst_outcome(outcomes)
+    trust = RIGOROUS if per_grade and all(r["trust"] == RIGOROUS for r in per_grade) else SOLVER
     capped = [g["grade"] for g in scheme.grades if g["capped"]]
     if outcome == PASS:
         line = f"every grade optimal: certified relative gap <= {s.optimality_rtol:g}"
@@ -231,7 +255,8 @@ def _c4(scheme, s: CheckSettings) -> ClaimResult:
             if capped
             else "a solver returned an inaccurate solution"
         )
-    return ClaimResult("C4 grade optimality", outcome, SOLVER, line, per_grade, s.optimality_rtol)
+    details = {"grade1_rigorous": rigorous} if rigorous else {}
+    return ClaimResult("C4 grade optimality", outcome, trust, line, per_grade, s.optimality_rtol, None, details)
 
 
 def _c1_train(scheme) -> ClaimResult:

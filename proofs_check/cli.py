@@ -31,7 +31,7 @@ def verify_command(args, options) -> int:
     opts = options(args)
     model, target = fit_from_args(opts, args.out, args.resume)
     write_fit_outputs(model, target, opts, args.out)
-    scheme = scheme_from_model(model)
+    scheme = scheme_from_model(model, target, opts["sampling"])
     return _finish(check_scheme(scheme, target), scheme, target, args.out)
 
 
@@ -48,5 +48,5 @@ def check_command(args) -> int:
         raise ValueError(f"{summary_path} is corrupt: {e}") from e
     model = MultigradeRegressor.load(run / "model.npz")
     target = get_target(opts["target"], opts.get("domain"))
-    scheme = scheme_from_model(model)
+    scheme = scheme_from_model(model, target, opts.get("sampling", "grid"))
     return _finish(check_scheme(scheme, target), scheme, target, run)

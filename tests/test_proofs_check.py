@@ -171,3 +171,20 @@ def test_2d_rigorous_sup_contains_the_grid_maximum_and_c1_is_decided():
         preds = staged_outputs(scheme, x)
         k = next(r["grade"] for r in c1.per_grade if r["counterexample"])
         assert abs(target(x)[0] - preds[k][0]) > abs(target(x)[0] - preds[k - 1][0])
+
+
+def test_rigorous_first_grade_certificate_and_a_perturbed_grade():
+    """1-D, all patterns, uncapped: certified optimal; the same grade with its read-out scaled is not."""
+    from proofs_check import scheme_from_model
+
+    target = get_target("fangxu1")
+    m = MultigradeRegressor(n_grades=1, width=64, beta_ratio=0.05, random_state=0).fit_target(target, samples=80)
+    assert not m.grades_[0].capped
+    scheme = scheme_from_model(m, target)
+    c4 = _claim(check_scheme(scheme, target), "C4")
+    assert c4.trust == RIGOROUS and c4.outcome == PASS
+    assert 0 <= c4.details["grade1_rigorous"]["relative_gap_upper"] < 1e-6
+    bad = GradeLayer(hidden=m.layers_[0].hidden, readout=m.layers_[0].readout * 1.1)
+    perturbed = Scheme([bad], scheme.domain, scheme.grades, scheme.grade1_data)
+    c4_bad = _claim(check_scheme(perturbed, target), "C4")
+    assert c4_bad.outcome == FAIL and c4_bad.details["grade1_rigorous"]["relative_gap_upper"] > 1e-4
