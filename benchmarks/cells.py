@@ -99,6 +99,8 @@ def _gradient(cell):
     sol, _, _, _ = solve_working_set(prog, "CLARABEL", order=np.argsort(x))
     opt = sol.objective(prog)
     width = max(2 * sol.n_blocks, 8)
+    # the cell's budget, shared by the restarts (with a share kept for the convex solve above)
+    per_restart = cell["time_budget"] / (cell["restarts"] + 1) if cell.get("time_budget") else None
     rows = []
     for r in range(cell["restarts"]):
         out = train_grade(
@@ -111,7 +113,7 @@ def _gradient(cell):
             cell.get("lr", 1e-2),
             np.random.default_rng(r),
             target=opt * (1 + 1e-3),
-            time_budget=cell.get("time_budget"),
+            time_budget=per_restart,
         )
         rows.append(
             {

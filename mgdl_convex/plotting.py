@@ -51,9 +51,12 @@ def plot_residuals(model, target, ax=None):
     if model.n_features_in_ == 1:
         x, X = _line_grid(model)
         f = target(X)
-        ax.semilogy(x, np.abs(f) + 1e-300, color="black", lw=1, label="|e_0| = |f|")
-        for k, pred in enumerate(model.staged_predict(X), start=1):
-            ax.semilogy(x, np.abs(f - pred) + 1e-300, lw=1, label=f"|e_{k}|")
+        errs = [np.abs(f)] + [np.abs(f - pred) for pred in model.staged_predict(X)]
+        floor = 1e-6 * max(float(np.max(errs[-1])), 1e-300)  # zeros of e_k would pull the axis to 1e-300
+        ax.semilogy(x, np.maximum(errs[0], floor), color="black", lw=1, label="|e_0| = |f|")
+        for k, e in enumerate(errs[1:], start=1):
+            ax.semilogy(x, np.maximum(e, floor), lw=1, label=f"|e_{k}|")
+        ax.set_ylim(bottom=floor)
         ax.set_xlabel("x")
         ax.legend(fontsize="small")
     else:

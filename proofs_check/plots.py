@@ -21,8 +21,11 @@ def plot_residuals(report, scheme, target, ax=None):
         lo, hi = scheme.domain[0]
         x = np.linspace(lo, hi, 4001)
         f = target(x[:, None])
-        for k, g in enumerate(staged_outputs(scheme, x[:, None])):
-            ax.semilogy(x, np.abs(f - g) + 1e-300, lw=0.8, label=f"|e_{k}|")
+        errs = [np.abs(f - g) for g in staged_outputs(scheme, x[:, None])]
+        floor = 1e-6 * max(float(np.max(errs[-1])), 1e-300)  # zeros of e_k would pull the axis to 1e-300
+        for k, e in enumerate(errs):
+            ax.semilogy(x, np.maximum(e, floor), lw=0.8, label=f"|e_{k}|")
+        ax.set_ylim(bottom=floor)
         c1 = next(c for c in report.claims if c.name.startswith("C1 pointwise"))
         if c1.worst_point is not None:
             ax.axvline(c1.worst_point[0], color="red", ls="--", lw=1, label="C1 fails here")
