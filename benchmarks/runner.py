@@ -116,6 +116,7 @@ def run_config(config: dict, out: Path, progress=print, client=None) -> list[dic
     """Run every cell; with a Dask ``client`` the cells go through the sweep engine instead."""
     cells = expand(config)
     rows = []
+    out.mkdir(parents=True, exist_ok=True)
     if client is not None:
         return _run_on_dask(cells, out, progress, client)
     for i, cell in enumerate(cells, 1):
@@ -140,9 +141,10 @@ def run_config(config: dict, out: Path, progress=print, client=None) -> list[dic
         for r in res["rows"]:
             rows.append({**cell, **r, "wall_s": res["wall_s"], "peak_rss_mb": res["peak_rss_mb"]})
         progress(f"[{i}/{len(cells)}] {label}: {res['wall_s']:.1f} s")
+        write_rows(out / "results.partial.csv", rows)  # a long run keeps what it has finished
     _agreement(rows)
-    out.mkdir(parents=True, exist_ok=True)
     write_rows(out / "results.csv", rows)
+    (out / "results.partial.csv").unlink(missing_ok=True)
     from .plots import plot_results
 
     plot_results(out / "results.csv", out)
