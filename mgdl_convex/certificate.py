@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .cones import interior_samples, pattern_kappa, pattern_rows
+from .cones import cone_rows, pattern_kappa
 from .program import BlockSolution, GradeProgram
 
 __all__ = ["GradeCertificate", "certify", "max_kappa"]
@@ -50,10 +50,14 @@ class GradeCertificate:
         return asdict(self)
 
 
-def max_kappa(program: GradeProgram, r: np.ndarray, order: np.ndarray | None, threshold: float = 0.0) -> float:
-    """``max_i kappa_i^{+-}(r)`` over all patterns (exact where it exceeds ``threshold``)."""
-    interior = interior_samples(program.Zb, order)
-    rows = [pattern_rows(program.D[:, i], interior, order) for i in range(program.n_patterns)]
+def max_kappa(
+    program: GradeProgram, r: np.ndarray, order: np.ndarray | None, threshold: float = 0.0, rows=None
+) -> float:
+    """``max_i kappa_i^{+-}(r)`` over all patterns (exact where it exceeds ``threshold``).
+
+    ``rows``: the patterns' cone rows if already computed (:func:`mgdl_convex.cones.cone_rows`).
+    """
+    rows = rows if rows is not None else cone_rows(program.Zb, program.D, order)
     kap = pattern_kappa(program.Zb, program.D, r, rows, threshold=threshold)
     return float(kap.max()) if kap.size else 0.0
 
@@ -65,6 +69,7 @@ def certify(
     complete: bool,
     order: np.ndarray | None = None,
     dual_point: BlockSolution | None = None,
+    rows=None,
 ) -> GradeCertificate:
     """Certificate for ``sol`` given the bound multipliers ``nu`` of its solve (module docstring).
 
@@ -75,7 +80,7 @@ def certify(
     n = program.n
     primal = sol.objective(program)
     r_eff = program.e - (dual_point or sol).prediction(program) - nu
-    kappa = max_kappa(program, r_eff, order, threshold=program.beta)
+    kappa = max_kappa(program, r_eff, order, threshold=program.beta, rows=rows)
     lam = r_eff * min(1.0, program.beta / kappa) if kappa > 0 else r_eff
     w = lam + nu
     dual = float((w @ program.e - w @ w / 2) / n)

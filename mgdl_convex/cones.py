@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import nnls
 
-__all__ = ["interior_samples", "pattern_rows", "project_to_cone", "pattern_kappa"]
+__all__ = ["interior_samples", "pattern_rows", "cone_rows", "project_to_cone", "pattern_kappa"]
 
 
 def interior_samples(Zb: np.ndarray, order: np.ndarray | None, rtol: float = 1e-10) -> np.ndarray:
@@ -64,6 +64,12 @@ def pattern_rows(D_col: np.ndarray, interior: np.ndarray, order: np.ndarray | No
     drop = np.zeros(D_col.size, dtype=bool)
     drop[order] = same
     return np.flatnonzero(~(drop & interior))
+
+
+def cone_rows(Zb: np.ndarray, D: np.ndarray, order: np.ndarray | None) -> list[np.ndarray]:
+    """:func:`pattern_rows` for every pattern (columns of D)."""
+    interior = interior_samples(Zb, order)
+    return [pattern_rows(D[:, i], interior, order) for i in range(D.shape[1])]
 
 
 def project_to_cone(c: np.ndarray, G: np.ndarray) -> np.ndarray:

@@ -33,7 +33,8 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from .certificate import certify, max_kappa
+from .certificate import certify
+from .cones import cone_rows, pattern_kappa
 from .faults import GradeTimeLimit, attempts_for, check_memory
 from .patterns import make_patterns
 from .program import BlockSolution, GradeProgram, monotone_bounds, solve_direct
@@ -103,12 +104,12 @@ class GradeResult:
         return asdict(self)
 
 
-def _solve_with_retries(program: GradeProgram, settings: GradeSettings, order, deadline):
+def _solve_with_retries(program: GradeProgram, settings: GradeSettings, order, deadline, **prepared):
     """The retry policy of :mod:`mgdl_convex.faults`; returns ``_solve``'s tuple and the attempts line."""
     tried, kept = [], None
     for solver, options, label in attempts_for(settings.solver, settings.solver_options):
         try:
-            out = _solve(program, replace(settings, solver=solver, solver_options=options), order, deadline)
+            out = _solve(program, replace(settings, solver=solver, solver_options=options), order, deadline, **prepared)
         except GradeTimeLimit:
             raise
         except SolverError as e:
@@ -126,8 +127,11 @@ def _solve_with_retries(program: GradeProgram, settings: GradeSettings, order, d
     return kept, "; ".join(tried), False
 
 
-def _solve(program: GradeProgram, settings: GradeSettings, order, deadline=None):
-    """Returns (solver's solution, pruned solution, statistics, bound multipliers nu, rounds, capped)."""
+def _solve(program: GradeProgram, settings: GradeSettings, order, deadline=None, **prepared):
+    """Returns (solver's solution, pruned solution, statistics, bound multipliers nu, rounds, capped).
+
+    ``prepared`` may hold ``rows`` and ``initial_kappa`` for the working set.
+    """
     if settings.formulation == "direct":
         sol, stats, nu = solve_direct(program, settings.solver, settings.solver_options)
         pruned = prune(sol, PRUNE_RTOL)
@@ -136,11 +140,23 @@ def _solve(program: GradeProgram, settings: GradeSettings, order, deadline=None)
         top = np.argsort(-pruned.block_norms(), kind="stable")[: settings.width]
         restrict = (pruned.pattern[top], pruned.sign[top])
         sol, more, info, nu = solve_working_set(
-            program, settings.solver, settings.solver_options, order=order, restrict_to=restrict, deadline=deadline
+            program,
+            settings.solver,
+            settings.solver_options,
+            order=order,
+            restrict_to=restrict,
+            deadline=deadline,
+            rows=prepared.get("rows"),
         )
         return sol, prune(sol, PRUNE_RTOL), [stats, *more], nu, 1 + info.rounds, True
     sol, stats, info, nu = solve_working_set(
-        program, settings.solver, settings.solver_options, order=order, max_blocks=settings.width, deadline=deadline
+        program,
+        settings.solver,
+        settings.solver_options,
+        order=order,
+        max_blocks=settings.width,
+        deadline=deadline,
+        **prepared,
     )
     if not (info.converged or info.capped):
         logger.warning("working set stopped after %d rounds without converging; see the certificate", info.rounds)
@@ -162,8 +178,9 @@ def fit_grade(
     patterns = make_patterns(Zb, settings.patterns, settings.n_patterns, rng)
     check_memory(n, q, patterns.n_patterns, settings.width, settings.formulation)
     time_patterns = time.perf_counter() - t_start
-    probe = GradeProgram(Zb=Zb, e=e, D=patterns.D, beta=0.0)
-    kappa_e = max_kappa(probe, e, order)
+    rows = cone_rows(Zb, patterns.D, order)  # computed once, shared by every pricing below
+    kappa_all = pattern_kappa(Zb, patterns.D, e, rows)
+    kappa_e = float(kappa_all.max()) if kappa_all.size else 0.0
     beta = settings.beta if settings.beta is not None else settings.beta_ratio * kappa_e
     bounds = monotone_bounds(e, settings.rho) if settings.rho is not None else (None, None)
     program = GradeProgram(Zb=Zb, e=e, D=patterns.D, beta=beta, lower=bounds[0], upper=bounds[1])
@@ -175,7 +192,9 @@ def fit_grade(
         sol = solver_point = BlockSolution(np.zeros(0, int), np.zeros(0), np.zeros((q, 0)))
         stats, nu, rounds, capped, status, attempts = [], np.zeros(n), 0, False, "trivial", ""
     else:
-        solved, attempts, accurate = _solve_with_retries(program, settings, order, deadline)
+        solved, attempts, accurate = _solve_with_retries(
+            program, settings, order, deadline, rows=rows, initial_kappa=kappa_all
+        )
         solver_point, sol, stats, nu, rounds, capped = solved
         status = "optimal" if accurate else "optimal_inaccurate"
         if not accurate:
@@ -186,7 +205,7 @@ def fit_grade(
     convex_prediction = sol.prediction(program)
     network_prediction = layer(Zb)
     e_after = e - network_prediction
-    certificate = certify(program, sol, nu, patterns.complete, order, dual_point=solver_point)
+    certificate = certify(program, sol, nu, patterns.complete, order, dual_point=solver_point, rows=rows)
     rho = settings.rho if settings.rho is not None else 1.0
     result = GradeResult(
         grade=grade,

@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .clarabel_native import solve_blocks_native
-from .cones import interior_samples, pattern_kappa, pattern_rows
+from .cones import cone_rows, pattern_kappa
 from .faults import GradeTimeLimit
 from .program import BlockSolution, GradeProgram, bound_multipliers
 from .solvers import SolveStats, solve_problem
@@ -145,6 +145,8 @@ def solve_working_set(
     swap_rounds: int = 4,
     swap_size: int = 4,
     deadline: float | None = None,
+    rows: list[np.ndarray] | None = None,
+    initial_kappa: np.ndarray | None = None,
 ) -> tuple[BlockSolution, list[SolveStats], WorkingSetInfo, np.ndarray]:
     """Solve the grade program exactly by working sets (module docstring).
 
@@ -158,19 +160,19 @@ def solve_working_set(
     to ``swap_rounds`` swaps replace the ``swap_size`` weakest blocks by the
     best-priced ones left out, each kept only if the restricted optimum drops.
     ``deadline`` (a ``time.perf_counter()`` value) raises ``GradeTimeLimit``
-    between rounds once passed.
+    between rounds once passed.  ``rows`` and ``initial_kappa`` (the cone rows of every
+    pattern and the prices of the target) may be passed in when the caller has them.
     Returns the solution (kept blocks only), the statistics of every solve, the
     working-set summary and the bound multipliers ``nu`` of the last solve.
     """
     beta = program.beta
-    interior = interior_samples(program.Zb, order)
-    base_rows = [pattern_rows(program.D[:, i], interior, order) for i in range(program.n_patterns)]
+    base_rows = rows if rows is not None else cone_rows(program.Zb, program.D, order)
     pricing_time = 0.0
     if restrict_to is not None:
         pattern, sign = (np.asarray(a) for a in restrict_to)
     else:
         t0 = time.perf_counter()
-        kap = pattern_kappa(program.Zb, program.D, program.e, base_rows)
+        kap = initial_kappa if initial_kappa is not None else pattern_kappa(program.Zb, program.D, program.e, base_rows)
         pricing_time += time.perf_counter() - t0
         top = np.argsort(-kap.ravel(), kind="stable")[: max_blocks or initial_blocks]
         pattern, sign = top // 2, np.where(top % 2 == 0, 1.0, -1.0)

@@ -110,10 +110,10 @@ def test_every_attempt_failing_keeps_finished_grades(monkeypatch):
     X, y = _x_y()
     real = grade_mod._solve
 
-    def fail_on_grade_2(program, settings, order, deadline=None):
+    def fail_on_grade_2(program, settings, order, deadline=None, **prepared):
         if program.q > 2:  # grade 2 (input: features, not x)
             raise SolverError("injected failure")
-        return real(program, settings, order, deadline)
+        return real(program, settings, order, deadline, **prepared)
 
     monkeypatch.setattr(grade_mod, "_solve", fail_on_grade_2)
     m = MultigradeRegressor(n_grades=3, width=5)
