@@ -142,11 +142,16 @@ def run_config(config: dict, out: Path, progress=print, client=None) -> list[dic
             rows.append({**cell, **r, "wall_s": res["wall_s"], "peak_rss_mb": res["peak_rss_mb"]})
         progress(f"[{i}/{len(cells)}] {label}: {res['wall_s']:.1f} s")
         write_rows(out / "results.partial.csv", rows)  # a long run keeps what it has finished
-    _agreement(rows)
-    write_rows(out / "results.csv", rows)
     (out / "results.partial.csv").unlink(missing_ok=True)
+    return _finish(rows, out)
+
+
+def _finish(rows: list[dict], out: Path) -> list[dict]:
+    """Agreement column, results.csv, plots from it, summary.md."""
     from .plots import plot_results
 
+    _agreement(rows)
+    write_rows(out / "results.csv", rows)
     plot_results(out / "results.csv", out)
     (out / "summary.md").write_text(markdown_tables(rows))
     return rows
@@ -169,14 +174,7 @@ def _run_on_dask(cells, out: Path, progress, client) -> list[dict]:
             rows.append({**res["config"], "status": "error", "skip_reason": res.get("error")})
         for r in res.get("rows", []):
             rows.append({**res["config"], **r, "wall_s": res["seconds"]})
-    _agreement(rows)
-    out.mkdir(parents=True, exist_ok=True)
-    write_rows(out / "results.csv", rows)
-    from .plots import plot_results
-
-    plot_results(out / "results.csv", out)
-    (out / "summary.md").write_text(markdown_tables(rows))
-    return rows
+    return _finish(rows, out)
 
 
 def _fmt(v):

@@ -19,7 +19,7 @@ from ._util import machine
 
 
 def main(argv=None) -> int:
-    from mgdl_convex.sweep import make_client, run_sweep
+    from mgdl_convex.sweep import close_client, make_client, run_sweep
     from mgdl_convex.sweep_spec import parse_spec
 
     spec = parse_spec(
@@ -40,9 +40,7 @@ def main(argv=None) -> int:
             results = run_sweep(spec, out, client=client, progress=lambda m: None)
             times[workers] = time.perf_counter() - t0
         finally:
-            cluster = client.cluster
-            client.close()
-            cluster.close()
+            close_client(client)
         cell_seconds += [r["seconds"] for r in results]
         assert all(r["status"] == "ok" for r in results)
         shutil.rmtree(out)

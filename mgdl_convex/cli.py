@@ -293,7 +293,7 @@ def _cmd_targets(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
-    from .sweep import SweepError, make_client, run_sweep
+    from .sweep import SweepError, close_client, make_client, run_sweep
     from .sweep_spec import SpecError, load_spec
 
     if args.quiet:
@@ -315,10 +315,7 @@ def _cmd_sweep(args) -> int:
         results = run_sweep(spec, args.out, client=client, serial=args.serial, progress=lambda m: print(m, flush=True))
     finally:
         if client is not None:
-            cluster = client.cluster
-            client.close()
-            if cluster is not None and args.scheduler is None:
-                cluster.close()
+            close_client(client, close_cluster=args.scheduler is None)
     failed = sum(r["status"] != "ok" for r in results)
     print(f"{len(results)} cells, {failed} failed; wrote {args.out}/summary.csv and summary.md")
     return 1 if failed else 0
@@ -327,7 +324,7 @@ def _cmd_sweep(args) -> int:
 def _cmd_bench(args) -> int:
     from benchmarks.runner import load_config, run_config
 
-    from .sweep import SweepError, make_client
+    from .sweep import SweepError, close_client, make_client
 
     try:
         config = load_config(args.config)
@@ -343,10 +340,7 @@ def _cmd_bench(args) -> int:
         run_config(config, args.out, progress=lambda line: print(line, flush=True), client=client)
     finally:
         if client is not None:
-            cluster = client.cluster
-            client.close()
-            if cluster is not None and not args.scheduler:
-                cluster.close()
+            close_client(client, close_cluster=not args.scheduler)
     print((args.out / "summary.md").read_text())
     return 0
 

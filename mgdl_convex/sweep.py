@@ -34,7 +34,7 @@ from pathlib import Path
 from .io import write_atomic
 from .sweep_spec import SweepSpec
 
-__all__ = ["run_sweep", "run_cell", "make_client", "summarise", "SweepError"]
+__all__ = ["run_sweep", "run_cell", "make_client", "close_client", "summarise", "SweepError"]
 
 PINNED_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -60,25 +60,29 @@ def _cell_rows(kind: str, config: dict, tmp: Path, time_limit: float | None) -> 
     write_fit_outputs(model, target, opts, tmp)
     rows = [{"grade": g["grade"], **{k: g[k] for k in _GRADE_KEYS}} for g in model.summary()]
     if kind == "verify":
-        scheme = scheme_from_model(model)
+        scheme = scheme_from_model(model, target, opts["sampling"])
         report = check_scheme(scheme, target)
         report.write(tmp, scheme, target)
+        by_grade = {row["grade"]: row for row in rows}
         for claim in report.claims:
             key = claim.name.split()[0] + ("_train" if "training" in claim.name else "")
             for row in rows:
                 row[f"{key}_outcome"], row[f"{key}_trust"] = claim.outcome, claim.trust
-            if claim.name.startswith("C2"):
-                for g in claim.per_grade:
-                    for row in rows:
-                        if row["grade"] == g["grade"]:
-                            row["sup_lower"], row["sup_upper"] = g["lower"], g["upper"]
-            if claim.name.startswith("C3"):
-                for g in claim.per_grade:
-                    for row in rows:
-                        if row["grade"] == g["grade"]:
-                            for k, v in g.items():
-                                if k.startswith("p") and isinstance(v, list):
-                                    row[f"L{k[1:]}_lower"], row[f"L{k[1:]}_upper"] = v
+            for g in claim.per_grade if claim.name.startswith(("C2", "C3")) else []:
+                row = by_grade.get(g["grade"])
+                if row is None:
+                    continue
+                if claim.name.startswith("C2"):
+                    row["sup_lower"], row["sup_upper"] = g["lower"], g["upper"]
+                else:
+                    row.update(
+                        {
+                            f"L{k[1:]}_{e}": v[i]
+                            for k, v in g.items()
+                            if isinstance(v, list)
+                            for i, e in enumerate(("lower", "upper"))
+                        }
+                    )
     return rows
 
 
@@ -122,6 +126,14 @@ def make_client(scheduler: str | None = None, workers: int | None = None, timeou
         env=PINNED_THREADS,
     )
     return Client(cluster)
+
+
+def close_client(client, close_cluster: bool = True) -> None:
+    """Close a client from :func:`make_client`, and the LocalCluster it started."""
+    cluster = client.cluster
+    client.close()
+    if close_cluster and cluster is not None:
+        cluster.close()
 
 
 def _finished(cell_dir: Path) -> bool:
@@ -189,10 +201,7 @@ def run_sweep(
                 report(res)
         finally:
             if own:
-                cluster = client.cluster
-                client.close()
-                if cluster is not None:
-                    cluster.close()
+                close_client(client)
     results = [json.loads((out / "cells" / i / "result.json").read_text()) for i in ids]
     summarise(results, out)
     return results

@@ -330,7 +330,7 @@ def _grid_stats(scheme, target, points, ps):
         excess = np.abs(errs[k]) - np.abs(errs[k - 1])
         i = int(np.argmax(excess))
         c1.append((float(excess[i]), X[i].tolist()))
-    return sups, worst, lp, c1
+    return sups, worst, lp, c1, len(X)
 
 
 def _heuristic(scheme, target, s: CheckSettings):
@@ -374,8 +374,7 @@ def _heuristic(scheme, target, s: CheckSettings):
     for lc, lf in zip(coarse[2], fine[2]):
         norms.append({p: (lf[p] - abs(lf[p] - lc[p]), lf[p] + abs(lf[p] - lc[p]), False) for p in s.ps})
     c3 = _c3(norms, scheme, s, HEURISTIC)
-    sizes = [len(_grid(scheme.domain, n)) for n in (s.grid_points // 4, s.grid_points)]
-    return c1, c2, c3, {"grid_points": sizes}
+    return c1, c2, c3, {"grid_points": [coarse[4], fine[4]]}
 
 
 # --------------------------------------------------------------------------- entry point
