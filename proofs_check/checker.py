@@ -16,11 +16,12 @@ import numpy as np
 from .bounds1d import Residual, lower_float, lp_integrals, prove_monotone, sup_abs, upper_float
 from .bounds2d import prove_monotone_2d, sup_abs_2d
 from .claims import FAIL, HEURISTIC, INCONCLUSIVE, PASS, RIGOROUS, SOLVER, ClaimResult, worst_outcome
-from .optimality import first_grade_certificate
+from .kappa2d import MAX_POINTS_2D
+from .optimality import first_grade_certificate, refute_optimality
 from .pieces import exact_pieces
 from .report import Report
 
-__all__ = ["Scheme", "CheckSettings", "scheme_from_model", "check_scheme", "staged_outputs"]
+__all__ = ["Scheme", "CheckSettings", "scheme_from_model", "check_scheme", "staged_outputs", "grade_input"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Scheme:
     layers: list
     domain: np.ndarray
     grades: list[dict]
-    grade1_data: tuple | None = None  # (x, y) grade 1 was fit on, for the rigorous 1-D C4
+    grade_data: list | None = None  # per grade, the (X, f(X)) it was fit on: for C4's certificate / refutation
     monotone: bool = False
 
 
@@ -45,25 +46,41 @@ class CheckSettings:
     c1_boxes_2d: int = 20_000
     grid_points: int = 200_000
     optimality_rtol: float = 1e-6  # 100 x Clarabel's default relative gap tolerance
+    refutation_starts: int = 600  # gate searches per grade where kappa can only be bounded below
     plateau_ratio: float = 0.95
 
 
 def scheme_from_model(model, target=None, sampling: str = "grid") -> Scheme:
     """The protocol of a fitted MultigradeRegressor.
 
-    With a target fit on a grid (``fit_target``'s default), grade 1's samples are
-    regenerated so that its optimality can be certified rigorously in 1-D.
+    With a target fit on a grid (``fit_target``'s default), every grade's samples are
+    regenerated so that its optimality can be certified (first grade, 1-D or 2-D) or refuted
+    (wider inputs) independently of the solver.  With random samples they cannot be.
     """
     from mgdl_convex.targets import sample_grid
 
     grades = model.summary()
     target = target if target is not None else getattr(model, "target_", None)
     data = None
-    if target is not None and sampling == "grid" and grades and target.dim == 1:
-        X = sample_grid(target, grades[0]["n_samples"])
-        if len(X) == grades[0]["n_samples"]:
-            data = (X[:, 0], target(X))
+    if target is not None and sampling == "grid" and grades:
+        data = []
+        for g in grades:
+            X = sample_grid(target, g["n_samples"])
+            if len(X) != g["n_samples"]:
+                data = None
+                break
+            data.append((X, target(X)))
     return Scheme(list(model.layers_), np.asarray(model.domain_), grades, data, bool(model.monotone))
+
+
+def grade_input(scheme: Scheme, X: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Input ``[z_(k-1), 1]`` of grade k+1 (0-based k) on X and the residual there, as the fit formed them."""
+    Zb, e = np.column_stack([X, np.ones(len(X))]), np.array(y, dtype=float)
+    for layer in scheme.layers[:k]:
+        Z = np.maximum(Zb @ layer.hidden, 0.0)
+        e -= Z @ layer.readout
+        Zb = np.column_stack([Z, np.ones(len(Z))])
+    return Zb, e
 
 
 def staged_outputs(scheme: Scheme, X: np.ndarray) -> list[np.ndarray]:
@@ -209,7 +226,8 @@ def _c3(norms, scheme, s: CheckSettings, trust: str) -> ClaimResult:
         per_grade.append(row)
     outcome = worst_outcome(outcomes)
     if outcome == PASS:
-        line = f"||e_k||_p < ||e_(k-1)||_p proved (separated enclosures) for p in {list(s.ps)} at every grade"
+        how = "proved (separated enclosures)" if trust == RIGOROUS else "on grid estimates (separated by their error)"
+        line = f"||e_k||_p < ||e_(k-1)||_p {how} for p in {list(s.ps)} at every grade"
     elif outcome == FAIL:
         bad = [r["grade"] for r in per_grade if any(r[f"p{p}_verdict"] == FAIL for p in s.ps)]
         line = f"the L^p norm did not decrease at grade(s) {bad}: those grades make the approximation worse on Omega"
@@ -218,22 +236,59 @@ def _c3(norms, scheme, s: CheckSettings, trust: str) -> ClaimResult:
     return ClaimResult("C3 strict L^p decay", outcome, trust, line, per_grade, s.lp_rtol)
 
 
+def _optimality_evidence(scheme, s: CheckSettings) -> tuple[list, str]:
+    """Per grade, the solver-independent evidence: a certificate, a refutation search, or None."""
+    K = len(scheme.grades)
+    if scheme.monotone:
+        return [None] * K, "monotone grades: their extra constraints make kappa <= beta no optimality test"
+    if scheme.grade_data is None:
+        return [None] * K, "the grades' samples are not known (random sampling): only the recorded certificates"
+    rng = np.random.default_rng(0)
+    evidence = []
+    for k, ((X, y), layer, g) in enumerate(zip(scheme.grade_data, scheme.layers, scheme.grades)):
+        Zb, e = grade_input(scheme, X, y, k)
+        if k == 0 and Zb.shape[1] - 1 in (1, 2) and len(np.unique(X, axis=0)) <= MAX_POINTS_2D:
+            cert = first_grade_certificate(layer.hidden, layer.readout, X, e, g["beta"])
+            evidence.append({"kind": "certificate", **cert})
+        else:
+            ref = refute_optimality(
+                Zb, e, layer.hidden, layer.readout, g["beta"], s.optimality_rtol, rng, s.refutation_starts
+            )
+            ref.pop("best_gate")
+            ref.pop("improving_gate")
+            evidence.append({"kind": "refutation", **ref})
+    return evidence, ""
+
+
 def _c4(scheme, s: CheckSettings) -> ClaimResult:
+    """Each grade the optimum of its grade problem: recorded status and gap, then independent evidence.
+
+    Verdict per grade: ``fail`` when the solver failed, when the exact certificate's gap exceeds
+    the tolerance, or when a sampled gate proves the objective can drop by more than the
+    tolerance; ``inconclusive`` for width-capped grades and inaccurate solves; ``pass`` otherwise,
+    rigorous only where the exact certificate covers every pattern.
+    """
+    evidence, why_none = _optimality_evidence(scheme, s)
     per_grade, outcomes = [], []
-    rigorous = None
-    if scheme.grade1_data is not None and len(scheme.domain) == 1 and not scheme.monotone and scheme.grades:
-        layer = scheme.layers[0]
-        rigorous = first_grade_certificate(layer.hidden, layer.readout, *scheme.grade1_data, scheme.grades[0]["beta"])
-    for g in scheme.grades:
+    for g, ev in zip(scheme.grades, evidence):
         keys = ("grade", "status", "relative_gap", "gap", "recovery_gap", "capped", "certificate_scope")
         row = {k: g[k] for k in keys}
-        row["trust"] = SOLVER
-        if g["grade"] == 1 and rigorous is not None:
-            row.update(trust=RIGOROUS, relative_gap=rigorous["relative_gap_upper"], gap=rigorous["gap_upper"])
+        row.update(trust=SOLVER, independent="none", kappa_over_beta=None, suboptimality_lower=None)
+        refuted = False
+        if ev is not None and ev["kind"] == "certificate":
+            row.update(trust=RIGOROUS, relative_gap=ev["relative_gap_upper"], gap=ev["gap_upper"])
+            row["certificate_scope"] = f"all patterns ({ev['dimension']}-D, exact): independent certificate"
+            row.update(independent="exact certificate", kappa_over_beta=ev["kappa_upper"] / ev["beta"])
+        elif ev is not None:
+            refuted = ev["refuted"]
+            row["independent"] = "gate search: " + ("refuted" if refuted else "not refuted")
+            row.update(kappa_over_beta=ev["kappa_over_beta"], suboptimality_lower=ev["relative_suboptimality_lower"])
         if g["status"] not in ("optimal", "optimal_inaccurate"):
             v = FAIL
         elif g["capped"] or g["status"] == "optimal_inaccurate":
             v = INCONCLUSIVE
+        elif refuted:
+            v, row["trust"] = FAIL, RIGOROUS
         elif row["relative_gap"] <= s.optimality_rtol and g["recovery_gap"] <= 1e-6 * max(1.0, g["max_abs_before"]):
             v = PASS
         else:
@@ -242,10 +297,19 @@ def _c4(scheme, s: CheckSettings) -> ClaimResult:
         outcomes.append(v)
         per_grade.append(row)
     outcome = worst_outcome(outcomes)
-    trust = RIGOROUS if per_grade and all(r["trust"] == RIGOROUS for r in per_grade) else SOLVER
+    deciding = [r for r in per_grade if r["verdict"] == outcome]
+    trust = RIGOROUS if deciding and all(r["trust"] == RIGOROUS for r in deciding) else SOLVER
     capped = [g["grade"] for g in scheme.grades if g["capped"]]
+    refuted = [r["grade"] for r in per_grade if r["independent"].endswith(": refuted") and not r["capped"]]
     if outcome == PASS:
         line = f"every grade optimal: certified relative gap <= {s.optimality_rtol:g}"
+        if trust != RIGOROUS:
+            line += " (sampled-pattern grades: over their patterns; a gate search found nothing better)"
+    elif outcome == FAIL and refuted:
+        line = (
+            f"grade(s) {refuted} are not the optimum of their grade problem: a sampled gate lowers the objective "
+            f"by more than {s.optimality_rtol:g} (relative, certified); raise n_patterns"
+        )
     elif outcome == FAIL:
         line = "a grade's certified gap exceeds the tolerance: re-solve it with tighter solver_options"
     else:
@@ -255,7 +319,9 @@ def _c4(scheme, s: CheckSettings) -> ClaimResult:
             if capped
             else "a solver returned an inaccurate solution"
         )
-    details = {"grade1_rigorous": rigorous} if rigorous else {}
+    details = {"independent": evidence}
+    if why_none:
+        details["independent_missing"] = why_none
     return ClaimResult("C4 grade optimality", outcome, trust, line, per_grade, s.optimality_rtol, None, details)
 
 

@@ -1,7 +1,9 @@
-"""Rigorous optimality certificate of a first grade on 1-D data (THEORY section 4).
+"""Grade optimality, independently of the solver (THEORY sections 3-4).
 
-Independent of the solver and of ``mgdl_convex``: from the grade's weights, its samples
-``x_j`` and targets ``y_j`` (float64, hence exact dyadic rationals) and its beta.
+Two tools, both reading only the grade's weights, its samples and targets (float64, hence
+exact dyadic rationals) and its beta; neither uses ``mgdl_convex``.
+
+**Certificate** (:func:`first_grade_certificate`, a first grade on 1-D or 2-D data):
 
 * Primal: the grade's own non-convex objective
   ``P = (1/2n) sum_j (y_j - g(x_j))^2 + (beta/2) sum_k (||u_k||^2 + a_k^2)``, evaluated
@@ -13,20 +15,69 @@ Independent of the solver and of ``mgdl_convex``: from the grade's weights, its 
   perpendicular to its extreme samples, and ``kappa(lam) = max_i ||P_{K_i}(+-c_i)|| / n``
   with ``c_i = sum_{j in S_i} lam_j (x_j, 1)``: prefix sums in rationals, and for each sector
   the projection is c itself (if inside) or its best boundary ray.  Only the square roots are
-  taken in ball arithmetic.
+  taken in ball arithmetic.  On 2-D data ``kappa`` over all patterns is bounded by the exact
+  arrangement sweep of :mod:`proofs_check.kappa2d` (for ``lam`` rounded to float64, which is
+  then the dual point), degenerate data included.
 * ``D = (lam' . y - ||lam'||^2 / 2) / n`` with ``lam' = lam min(1, beta / kappa_upper)``
   lower-bounds the optimum over *all* patterns, i.e. the global optimum of the non-convex
   grade of any width.  ``P - D`` (an upper bound of it) is the certified suboptimality.
+
+**Refutation** (:func:`refute_optimality`, any grade, any input width): where the patterns
+cannot be enumerated, kappa can only be bounded from below.  Any gate ``u`` gives
+``kappa >= |lam . relu(Zb u)| / (n ||u||)``; gates are searched (random, data-anchored, the
+grade's own neurons, then ascent ``u <- Zb' (1[Zb u > 0] lam)``) in float64 and the best are
+evaluated exactly.  If ``s = |lam . h| / n - beta ||u|| > 0`` (``h = relu(Zb u)``), adding the
+neuron ``t u`` with ``t = n s / ||h||^2`` lowers the objective by ``n s^2 / (2 ||h||^2)``: a
+certified lower bound of ``P - P*``.  A grade is refuted when that bound exceeds the relative
+tolerance; not finding such a gate proves nothing (heuristic).
 """
 
 from __future__ import annotations
 
-from flint import arb, fmpq
+import numpy as np
+from flint import arb, fmpq, fmpq_mat
 
-from .bounds1d import upper_float
+from .bounds1d import lower_float, upper_float
+from .kappa2d import kappa_upper_2d
 from .pieces import to_fmpq
 
-__all__ = ["first_grade_certificate"]
+__all__ = ["first_grade_certificate", "refute_optimality", "exact_grade"]
+
+
+def _fmpq_mat(M: np.ndarray) -> fmpq_mat:
+    M = np.atleast_2d(np.asarray(M, dtype=float))
+    return fmpq_mat(M.shape[0], M.shape[1], [to_fmpq(v) for v in M.ravel()])
+
+
+def exact_grade(Zb: np.ndarray, y: np.ndarray, hidden: np.ndarray, readout: np.ndarray, beta: float):
+    """Exact residual ``lam = y - relu(Zb H) a`` and primal objective of a grade's trained neurons.
+
+    The carried channels (read out with weight 0) are not neurons of the grade.
+    Returns ``(lam, primal, neurons)`` with ``lam`` a list of ``fmpq``.
+    """
+    trained = np.flatnonzero(np.asarray(readout) != 0)
+    n = len(y)
+    zero = fmpq(0)
+    ys = [to_fmpq(v) for v in y]
+    if trained.size == 0:
+        lam, penalty = ys, zero
+    else:
+        H = np.asarray(hidden)[:, trained]
+        A = [to_fmpq(readout[k]) for k in trained]
+        pre = (_fmpq_mat(Zb) * _fmpq_mat(H)).entries()
+        w = len(trained)
+        lam = []
+        for j in range(n):
+            total = zero
+            for k in range(w):
+                v = pre[j * w + k]
+                if v > 0:
+                    total += A[k] * v
+            lam.append(ys[j] - total)
+        penalty = sum((to_fmpq(v) ** 2 for v in H.ravel()), zero) + sum((a * a for a in A), zero)
+        penalty = penalty / 2
+    primal = sum((r * r for r in lam), zero) / (2 * n) + to_fmpq(beta) * penalty
+    return lam, primal, int(trained.size)
 
 
 def _sector_max(c: tuple, rows: list[tuple]) -> float:
@@ -46,28 +97,46 @@ def _sector_max(c: tuple, rows: list[tuple]) -> float:
     return best
 
 
-def first_grade_certificate(hidden, readout, x, y, beta: float) -> dict:
-    """Certified primal, dual and gap of a first grade on 1-D samples (module docstring)."""
+def first_grade_certificate(hidden, readout, X, y, beta: float) -> dict:
+    """Certified primal, dual and gap of a first grade on 1-D or 2-D samples (module docstring)."""
+    X = np.asarray(X, dtype=float)
+    X = X[:, None] if X.ndim == 1 else X
+    n, d = X.shape
+    if d not in (1, 2):
+        raise ValueError(f"first_grade_certificate needs 1-D or 2-D samples, got dimension {d}")
+    lam, primal, _ = exact_grade(np.column_stack([X, np.ones(n)]), y, hidden, readout, beta)
+    ys = [to_fmpq(v) for v in y]
+    zero = fmpq(0)
+    b_q = to_fmpq(beta)
+    extra = {}
+    if d == 2:
+        lam = [to_fmpq(float(r)) for r in lam]  # the dual point: lam rounded to float64
+        sweep = kappa_upper_2d(X, np.array([float(r) for r in lam]))
+        kappa_up = sweep["kappa_upper"]
+        extra = {k: sweep[k] for k in ("distinct_points", "vertices", "edges", "cells", "rounding_bound")}
+    else:
+        kappa_up = _kappa_upper_1d(X[:, 0], lam)
+    scale = min(fmpq(1), b_q / to_fmpq(kappa_up)) if kappa_up > 0 else fmpq(1)
+    lam_s = [r * scale for r in lam]
+    dual = (sum((r * yj for r, yj in zip(lam_s, ys)), zero) - sum((r * r for r in lam_s), zero) / 2) / n
+    gap = primal - dual
+    return {
+        "primal": float(primal),
+        "dual": float(dual),
+        "gap_upper": upper_float(arb(gap)),
+        "relative_gap_upper": upper_float(arb(gap) / arb(primal)),
+        "kappa_upper": kappa_up,
+        "beta": beta,
+        "dimension": d,
+        **extra,
+    }
+
+
+def _kappa_upper_1d(x: np.ndarray, lam: list) -> float:
+    """Upper bound of kappa(lam) over all threshold patterns of 1-D samples (exact sectors)."""
     n = len(x)
     xs = [to_fmpq(v) for v in x]
-    ys = [to_fmpq(v) for v in y]
-    trained = [k for k in range(len(readout)) if readout[k] != 0]
-    U = [(to_fmpq(hidden[0, k]), to_fmpq(hidden[1, k])) for k in trained]
-    A = [to_fmpq(readout[k]) for k in trained]
     zero = fmpq(0)
-    g = []
-    for xj in xs:
-        total = zero
-        for (w, b), a in zip(U, A):
-            pre = w * xj + b
-            if pre > 0:
-                total += a * pre
-        g.append(total)
-    lam = [yj - gj for yj, gj in zip(ys, g)]
-    b_q = to_fmpq(beta)
-    penalty = sum((w * w + b * b + a * a for (w, b), a in zip(U, A)), zero) / 2
-    primal = sum((r * r for r in lam), zero) / (2 * n) + b_q * penalty
-
     order = sorted(range(n), key=lambda j: xs[j])
     sx = [xs[j] for j in order]
     sl = [lam[j] for j in order]
@@ -89,16 +158,87 @@ def first_grade_certificate(hidden, readout, x, y, beta: float) -> dict:
         for c, rows in ((c_up, rows_up), (c_lo, rows_lo)):
             for sgn in (1, -1):
                 kappa_n = max(kappa_n, _sector_max((sgn * c[0], sgn * c[1]), rows))
-    kappa_up = upper_float(arb(kappa_n) / n)
-    scale = min(fmpq(1), b_q / to_fmpq(kappa_up)) if kappa_up > 0 else fmpq(1)
-    lam_s = [r * scale for r in lam]
-    dual = (sum((r * yj for r, yj in zip(lam_s, ys)), zero) - sum((r * r for r in lam_s), zero) / 2) / n
-    gap = primal - dual
+    return upper_float(arb(kappa_n) / n)
+
+
+def _gate_search(Zb: np.ndarray, lam: np.ndarray, starts: np.ndarray, iterations: int):
+    """Float64 ascent of |lam . relu(Zb u)| / ||u|| from each start (columns); best gates, values."""
+    found, values = [], []
+    for sign in (1.0, -1.0):
+        U = starts / np.linalg.norm(starts, axis=0)
+        for _ in range(iterations + 1):
+            H = Zb @ U
+            val = sign * (lam @ np.maximum(H, 0.0))
+            found.append(U.copy())
+            values.append(val)
+            C = Zb.T @ ((H > 0) * (sign * lam)[:, None])
+            norm = np.linalg.norm(C, axis=0)
+            U = np.where(norm > 0, C / np.where(norm > 0, norm, 1.0), U)
+    return np.hstack(found), np.concatenate(values)
+
+
+def refute_optimality(
+    Zb: np.ndarray,
+    y: np.ndarray,
+    hidden: np.ndarray,
+    readout: np.ndarray,
+    beta: float,
+    rtol: float,
+    rng: np.random.Generator,
+    n_starts: int = 600,
+    iterations: int = 12,
+    exact_checks: int = 6,
+) -> dict:
+    """Try to prove a grade is not the global optimum of its program over all patterns.
+
+    ``Zb`` (n x q, bias column last) and ``y`` are the grade's input and target.  Returns the
+    best certified ``kappa_lower``, the certified lower bound of the relative suboptimality
+    ``(P - P*) / P`` and ``refuted`` (that bound > ``rtol``); see the module docstring.
+    """
+    Zb = np.asarray(Zb, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n, q = Zb.shape
+    lam, primal, neurons = exact_grade(Zb, y, hidden, readout, beta)
+    lam_f = np.array([float(r) for r in lam])
+    half = n_starts // 2
+    anchored = rng.standard_normal((q, n_starts - half))
+    anchored[-1] = -np.einsum("ij,ji->i", Zb[rng.integers(0, n, n_starts - half), :-1], anchored[:-1])
+    own = np.asarray(hidden)[:, np.asarray(readout) != 0]
+    starts = np.hstack([rng.standard_normal((q, half)), anchored, own])
+    gates, values = _gate_search(Zb, lam_f, starts, iterations)
+    best = np.argsort(values)[::-1][:exact_checks]
+    Zq = _fmpq_mat(Zb)
+    zero = fmpq(0)
+    b_arb = arb(to_fmpq(beta))
+    kappa_lower, decrease, best_gate, improving_gate = 0.0, arb(0), None, None
+    for col in best:
+        u = gates[:, col]
+        h = [max(v, zero) for v in (Zq * _fmpq_mat(u[:, None])).entries()]
+        s = abs(sum((r * hj for r, hj in zip(lam, h)), zero))
+        hh = sum((hj * hj for hj in h), zero)
+        if hh == 0:
+            continue
+        unorm = arb(sum((to_fmpq(v) ** 2 for v in u), zero)).sqrt()
+        k_low = arb(s) / n / unorm
+        if lower_float(k_low) > kappa_lower:
+            kappa_lower, best_gate = lower_float(k_low), u
+        excess = arb(s) / n - b_arb * unorm
+        if excess > 0:
+            dec = n * excess * excess / (2 * arb(hh))
+            if lower_float(dec) > lower_float(decrease):
+                decrease, improving_gate = dec, u
+    p_arb = arb(primal)
+    relative = lower_float(decrease / p_arb) if lower_float(decrease) > 0 else 0.0
     return {
-        "primal": float(primal),
-        "dual": float(dual),
-        "gap_upper": upper_float(arb(gap)),
-        "relative_gap_upper": upper_float(arb(gap) / arb(primal)),
-        "kappa_upper": kappa_up,
+        "kappa_lower": kappa_lower,
         "beta": beta,
+        "kappa_over_beta": kappa_lower / beta if beta > 0 else float("inf"),
+        "primal": float(primal),
+        "decrease_lower": max(lower_float(decrease), 0.0),
+        "relative_suboptimality_lower": max(relative, 0.0),
+        "refuted": relative > rtol,
+        "neurons": neurons,
+        "gates_searched": int(gates.shape[1]),
+        "best_gate": None if best_gate is None else best_gate.tolist(),  # largest certified kappa
+        "improving_gate": None if improving_gate is None else improving_gate.tolist(),  # largest decrease
     }
