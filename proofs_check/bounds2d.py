@@ -1,22 +1,26 @@
 """Rigorous bounds for 2-D residuals by input splitting (THEORY section 4, "2-D").
 
-On an axis-aligned box B with centre c and half-widths h, every quantity of the
-network is kept as an *affine form* ``v(x) in a . (x - c) + b + [-r, r]``:
+On an axis-aligned box B with centre c and half-widths h, every quantity of the network is
+kept as an *affine form* ``v(x) in a . (x - c) + b + [-r, r]``:
 
 * the inputs are exact forms (``a = e_i``, ``b = c_i``, ``r = 0``);
-* a neuron's pre-activation is an affine combination of forms, hence a form;
-  its range on B is ``b +- (|a_1| h_1 + |a_2| h_2 + r)``;
-* a neuron that is on over all of B passes its form on unchanged, one that is
-  off gives 0, and only an *unstable* one (range straddling 0) is replaced by
-  the interval ``[0, upper]``.
+* a neuron's pre-activation is an affine combination of forms, hence a form; its range on B
+  is ``b +- (|a_1| h_1 + |a_2| h_2 + r)``;
+* a neuron that is on over all of B passes its form on unchanged, one that is off gives 0,
+  and only an *unstable* one (range straddling 0) is replaced by the interval ``[0, upper]``.
 
-So the neurons with a fixed sign are folded into one exact affine map and only
-the unstable ones cost width, which shrinks as boxes shrink (bounding boxes
-of linear regions are avoided: slivers make them loose).  The residual is
-``e = f - G`` with ``G in a . (x - c) + b +- r``; ``f - a . (x - c) - b`` is
-bounded by its mean-value form ``phi(c) + (grad f(B) - a) . (B - c)``.
-All arithmetic is in arb balls; every decision is certified.  (L^p norms in
-2-D use grid quadrature with a stated error instead: see ``checker``.)
+So the neurons with a fixed sign are folded into one exact affine map and only the unstable
+ones cost width, which shrinks as boxes shrink (bounding boxes of linear regions are avoided:
+slivers make them loose).  The residual is ``e = f - G`` with ``G in a . (x - c) + b +- r``;
+``f - a . (x - c) - b`` is bounded by its mean-value form ``phi(c) + (grad f(B) - a) . (B - c)``
+in arb balls.
+
+The network's forms are computed in float64 for a whole batch of boxes at once (numpy), and
+made rigorous by an a-priori rounding-error bound: every combination ``sum_i w_i v_i + w_0``
+adds ``gamma_m (sum_i |w_i| (|a_i| . h + |b_i| + r_i) + |w_0|)`` to the radius (Higham ch. 3,
+``gamma_m = m u / (1 - m u)``), radii and spreads are rounded up, and a sign decision
+``b - spread >= 0`` is exact in floating point.  Only the target is evaluated in arb.
+(L^p norms in 2-D use grid quadrature with a stated error instead: see ``checker``.)
 """
 
 from __future__ import annotations
@@ -24,163 +28,188 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
+import numpy as np
 from flint import arb
 
 from .bounds1d import lower_float, upper_float
 
-__all__ = ["Box", "sup_abs_2d", "prove_monotone_2d", "forms_on_box", "point_values"]
+__all__ = ["Forms", "approximant_forms", "sup_abs_2d", "prove_monotone_2d"]
+
+U = 2.0**-53
+BATCH = 64  # boxes evaluated together
+
+
+def _gamma(m: int) -> float:
+    return m * U / (1 - m * U)
 
 
 @dataclass(frozen=True)
-class Box:
-    lo: tuple[float, float]
-    hi: tuple[float, float]
+class Forms:
+    """Affine forms over a batch of boxes: value in ``A . (x - c) + b +- r`` (A: B x m x 2)."""
 
-    def split(self):
-        w = [self.hi[i] - self.lo[i] for i in range(2)]
-        i = 0 if w[0] >= w[1] else 1
-        mid = (self.lo[i] + self.hi[i]) / 2
-        left_hi = list(self.hi)
-        left_hi[i] = mid
-        right_lo = list(self.lo)
-        right_lo[i] = mid
-        return Box(self.lo, tuple(left_hi)), Box(tuple(right_lo), self.hi)
-
-    @property
-    def centre(self):
-        return tuple((self.lo[i] + self.hi[i]) / 2 for i in range(2))
-
-    @property
-    def half(self):
-        return tuple((self.hi[i] - self.lo[i]) / 2 for i in range(2))
-
-    def balls(self):
-        return [arb(self.lo[i]).union(arb(self.hi[i])) for i in range(2)]
-
-    def area(self) -> arb:
-        return (arb(self.hi[0]) - arb(self.lo[0])) * (arb(self.hi[1]) - arb(self.lo[1]))
+    A: np.ndarray
+    b: np.ndarray
+    r: np.ndarray
 
 
-def _range(form, h):
-    a, b, r = form
-    spread = abs(a[0]) * h[0] + abs(a[1]) * h[1] + r
-    return b - spread, b + spread  # balls containing the end points
+def _combine(F: Forms, h: np.ndarray, W: np.ndarray, bias: np.ndarray) -> Forms:
+    """Certified forms of ``F @ W + bias`` (W: m x k): float64, rounding errors in the radius."""
+    m = W.shape[0]
+    A = np.einsum("bmd,mk->bkd", F.A, W)
+    b = F.b @ W + bias
+    aW = np.abs(W)
+    mag = np.einsum("bmd,bd->bm", np.abs(F.A), h) + np.abs(F.b) + F.r
+    g = _gamma(2 * m + 8)
+    r = (F.r @ aW + g * (mag @ aW + np.abs(bias))) * (1 + g)
+    return Forms(A, b, r)
 
 
-def forms_on_box(layers, box: Box):
-    """Affine forms of the approximant after each grade (k = 0..K) on the box."""
-    c, h = box.centre, tuple(arb(v) for v in box.half)
-    zero = arb(0)
-    feats = [((arb(1), zero), arb(c[0]), zero), ((zero, arb(1)), arb(c[1]), zero)]
-    total = ((zero, zero), zero, zero)
-    out = [total]
-    for layer in layers:
-        H, A = layer.hidden, layer.readout
-        q, W = H.shape
-        new = []
-        for j in range(W):
-            a0 = sum((arb(H[i, j]) * feats[i][0][0] for i in range(q - 1)), zero)
-            a1 = sum((arb(H[i, j]) * feats[i][0][1] for i in range(q - 1)), zero)
-            b = sum((arb(H[i, j]) * feats[i][1] for i in range(q - 1)), zero) + arb(H[q - 1, j])
-            r = sum((abs(arb(H[i, j])) * feats[i][2] for i in range(q - 1)), zero)
-            lo, hi = _range(((a0, a1), b, r), h)
-            if lo >= 0:
-                new.append(((a0, a1), b, r))
-            elif hi <= 0:
-                new.append(((zero, zero), zero, zero))
-            else:
-                up = arb(hi.upper())
-                new.append(((zero, zero), up / 2, up / 2))
-        (ta0, ta1), tb, tr = total
-        for j in range(W):
-            w = arb(A[j])
-            (na0, na1), nb, nr = new[j]
-            ta0, ta1, tb, tr = ta0 + w * na0, ta1 + w * na1, tb + w * nb, tr + abs(w) * nr
-        total = ((ta0, ta1), tb, tr)
-        out.append(total)
-        feats = new
-    return out
+def _spread(F: Forms, h: np.ndarray) -> np.ndarray:
+    """Upper bound of ``|A . (x - c)| + r`` over the box."""
+    return (np.einsum("bmd,bd->bm", np.abs(F.A), h) + F.r) * (1 + 8 * U)
 
 
-def point_values(layers, point):
-    """The approximant after each grade at a point, as balls (exact up to ball rounding)."""
-    return [form[1] for form in forms_on_box(layers, Box(tuple(point), tuple(point)))]
+def _relu(F: Forms, h: np.ndarray) -> Forms:
+    spread = _spread(F, h)
+    on = F.b - spread >= 0  # exact sign of a float difference: certified
+    off = F.b + spread <= 0
+    unstable = ~(on | off)
+    up = (F.b + spread) * (1 + 2 * U)
+    A = np.where(on[:, :, None], F.A, 0.0)
+    half = np.where(unstable, up / 2, 0.0)
+    b = np.where(on, F.b, half)
+    r = np.where(on, F.r, half)
+    return Forms(A, b, r)
 
 
-def _residual_enclosure(target, form, box: Box):
-    """Ball containing e = f - G over the box, and a ball for f - G at the centre."""
-    c = box.centre
-    (a0, a1), b, r = form
-    fc = target.arb(arb(c[0]), arb(c[1]))
-    grad = target.arb_gradient(*box.balls())
-    phi_c = fc - b
-    h = box.half
-    slope0, slope1 = grad[0] - a0, grad[1] - a1
-    if slope0.is_finite() and slope1.is_finite():
-        enc = phi_c + slope0 * arb(0, h[0]) + slope1 * arb(0, h[1])
+def approximant_forms(layers, lo: np.ndarray, hi: np.ndarray, grades) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Forms of the approximant ``G_k`` (k in ``grades``) on boxes ``[lo, hi]`` (B x 2 each).
+
+    Returns ``({k: Forms with m = 1}, c, h)``: centres and (rounded-up) half-widths.  With
+    ``lo == hi`` the forms are certified point values.
+    """
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    B = len(lo)
+    c = (lo + hi) / 2
+    h = np.maximum(hi - c, c - lo) * (1 + 2 * U)
+    feats = Forms(np.broadcast_to(np.eye(2), (B, 2, 2)).copy(), c.copy(), np.zeros((B, 2)))
+    total = Forms(np.zeros((B, 1, 2)), np.zeros((B, 1)), np.zeros((B, 1)))
+    out = {0: total} if 0 in grades else {}
+    for k, layer in enumerate(layers[: max(grades)], start=1):
+        H = np.asarray(layer.hidden, float)
+        feats = _relu(_combine(feats, h, H[:-1], H[-1]), h)
+        stacked = Forms(
+            np.concatenate([total.A, feats.A], axis=1),
+            np.concatenate([total.b, feats.b], axis=1),
+            np.concatenate([total.r, feats.r], axis=1),
+        )
+        total = _combine(stacked, h, np.append(1.0, layer.readout)[:, None], np.zeros(1))
+        if k in grades:
+            out[k] = total
+    return out, c, h
+
+
+def _arb_form(F: Forms, i: int):
+    """Box i's form of a Forms with m = 1 as arb balls (exact conversions of floats)."""
+    return arb(F.A[i, 0, 0]), arb(F.A[i, 0, 1]), arb(F.b[i, 0]), arb(F.r[i, 0])
+
+
+def _residual_enclosure(target, form, c, h, lo, hi):
+    """Ball containing ``e = f - G`` over the box, from G's form (mean-value form of f - affine)."""
+    a0, a1, b, r = form
+    X = [arb(lo[0]).union(arb(hi[0])), arb(lo[1]).union(arb(hi[1]))]
+    grad = target.arb_gradient(*X)
+    phi_c = target.arb(arb(c[0]), arb(c[1])) - b
+    s0, s1 = grad[0] - a0, grad[1] - a1
+    if s0.is_finite() and s1.is_finite():
+        enc = phi_c + s0 * arb(0, h[0]) + s1 * arb(0, h[1])
     else:
-        X = box.balls()
         enc = target.arb(*X) - (a0 * (X[0] - arb(c[0])) + a1 * (X[1] - arb(c[1])) + b)
-    return enc + arb(0, 1) * r, phi_c
+    return enc + arb(0, 1) * r
+
+
+def _centre_residual(target, form, c):
+    """Ball containing ``e(c)`` from G's certified point form at c."""
+    _, _, b, r = form
+    return target.arb(arb(c[0]), arb(c[1])) - b + arb(0, 1) * r
+
+
+def _split(box):
+    lo0, lo1, hi0, hi1 = box
+    if hi0 - lo0 >= hi1 - lo1:
+        mid = (lo0 + hi0) / 2
+        return (lo0, lo1, mid, hi1), (mid, lo1, hi0, hi1)
+    mid = (lo1 + hi1) / 2
+    return (lo0, lo1, hi0, mid), (lo0, mid, hi0, hi1)
+
+
+def _evaluate(layers, boxes, grades):
+    """Forms on the boxes and at their centres, for the given grades."""
+    arr = np.array(boxes, dtype=float).reshape(-1, 4)
+    on_box, c, h = approximant_forms(layers, arr[:, :2], arr[:, 2:], grades)
+    at_c, _, _ = approximant_forms(layers, c, c, grades)
+    return on_box, at_c, c, h, arr
 
 
 def sup_abs_2d(layers, target, domain, grade: int, rtol: float = 1e-4, max_boxes: int = 20_000):
-    """Enclosure (L, U) of sup |e_grade| over the domain, the worst point, and convergence."""
-    root = Box((domain[0][0], domain[1][0]), (domain[0][1], domain[1][1]))
+    """Enclosure (L, U) of sup |e_grade| over the domain, the worst point, convergence, boxes."""
     L, worst = arb(0), None
-    heap, counter = [], 0
+    heap, counter, boxes = [], 0, 0
 
-    def push(box):
-        nonlocal L, worst, counter
-        form = forms_on_box(layers, box)[grade]
-        enc, _ = _residual_enclosure(target, form, box)
-        centre_val = target.arb(*(arb(v) for v in box.centre)) - point_values(layers, box.centre)[grade]
-        low = arb(centre_val.abs_lower())
-        if worst is None or lower_float(low) > lower_float(L):
-            L, worst = low, box.centre
-        up = arb(enc.abs_upper())
-        counter += 1
-        heapq.heappush(heap, (-upper_float(up), counter, box, up))
+    def push(batch):
+        nonlocal L, worst, counter, boxes
+        on_box, at_c, c, h, arr = _evaluate(layers, batch, {grade})
+        for i, box in enumerate(batch):
+            enc = _residual_enclosure(target, _arb_form(on_box[grade], i), c[i], h[i], arr[i, :2], arr[i, 2:])
+            low = arb(_centre_residual(target, _arb_form(at_c[grade], i), c[i]).abs_lower())
+            if worst is None or lower_float(low) > lower_float(L):
+                L, worst = low, (float(c[i, 0]), float(c[i, 1]))
+            up = arb(enc.abs_upper())
+            counter += 1
+            heapq.heappush(heap, (-upper_float(up), counter, box, up))
+        boxes += len(batch)
 
-    push(root)
-    boxes = 1
+    push([(domain[0][0], domain[1][0], domain[0][1], domain[1][1])])
     while heap and not heap[0][3] <= L * (1 + rtol) and boxes < max_boxes:
-        _, _, box, _ = heapq.heappop(heap)
-        for child in box.split():
-            push(child)
-        boxes += 2
-    U = heap[0][3]
-    return L, U, worst, bool(U <= L * (1 + rtol)), boxes
+        batch = []
+        while heap and len(batch) < 2 * BATCH and not heap[0][3] <= L * (1 + rtol):
+            batch.extend(_split(heapq.heappop(heap)[2]))
+        push(batch)
+    U_ = heap[0][3]
+    return L, U_, worst, bool(U_ <= L * (1 + rtol)), boxes
 
 
 def prove_monotone_2d(layers, target, domain, grade: int, max_boxes: int = 20_000, min_width: float = 1e-9):
     """Prove |e_k| <= |e_(k-1)| on the domain, or find a certified counterexample.
 
-    Returns (status, point, excess, boxes).  On a box, with ``g = G_k - G_(k-1)``
-    enclosed: if g is identically 0 the claim holds; otherwise it holds where
-    ``h = g (g - 2 e_(k-1)) <= 0`` is certified by interval products.
+    Returns (status, point, excess, boxes).  On a box, with ``g = G_k - G_(k-1)`` enclosed: if g
+    is identically 0 the claim holds; otherwise it holds where ``h = g (g - 2 e_(k-1)) <= 0``
+    is certified by interval products.
     """
-    root = Box((domain[0][0], domain[1][0]), (domain[0][1], domain[1][1]))
-    stack, boxes, unresolved = [root], 0, False
+    stack = [(domain[0][0], domain[1][0], domain[0][1], domain[1][1])]
+    boxes, unresolved = 0, False
     while stack:
-        box = stack.pop()
-        boxes += 1
-        forms = forms_on_box(layers, box)
-        prev, cur = forms[grade - 1], forms[grade]
-        c = box.centre
-        vals = point_values(layers, c)
-        fc = target.arb(arb(c[0]), arb(c[1]))
-        excess = abs(fc - vals[grade]) - abs(fc - vals[grade - 1])
-        if excess > 0:
-            return "counterexample", c, upper_float(excess), boxes
-        g_form = ((cur[0][0] - prev[0][0], cur[0][1] - prev[0][1]), cur[1] - prev[1], cur[2] + prev[2])
-        g_lo, g_hi = _range(g_form, tuple(arb(v) for v in box.half))
-        g = g_lo.union(g_hi)
-        e_prev, _ = _residual_enclosure(target, prev, box)
-        if (g_lo >= 0 and g_hi <= 0) or g * (g - 2 * e_prev) <= 0:
-            continue
-        if boxes >= max_boxes or max(box.half) * 2 < min_width:
-            unresolved = True
-            continue
-        stack.extend(box.split())
+        batch = [stack.pop() for _ in range(min(BATCH, len(stack)))]
+        boxes += len(batch)
+        on_box, at_c, c, h, arr = _evaluate(layers, batch, {grade - 1, grade})
+        for i, box in enumerate(batch):
+            e_prev_c = _centre_residual(target, _arb_form(at_c[grade - 1], i), c[i])
+            e_cur_c = _centre_residual(target, _arb_form(at_c[grade], i), c[i])
+            excess = abs(e_cur_c) - abs(e_prev_c)
+            if excess > 0:
+                return "counterexample", [float(c[i, 0]), float(c[i, 1])], upper_float(excess), boxes
+            p0, p1, pb, pr = _arb_form(on_box[grade - 1], i)
+            q0, q1, qb, qr = _arb_form(on_box[grade], i)
+            spread = abs(q0 - p0) * arb(h[i, 0]) + abs(q1 - p1) * arb(h[i, 1]) + qr + pr
+            g_lo, g_hi = (qb - pb) - spread, (qb - pb) + spread
+            if g_lo >= 0 and g_hi <= 0:  # g is identically zero on the box
+                continue
+            g = g_lo.union(g_hi)
+            e_prev = _residual_enclosure(target, (p0, p1, pb, pr), c[i], h[i], arr[i, :2], arr[i, 2:])
+            if g * (g - 2 * e_prev) <= 0:
+                continue
+            if boxes >= max_boxes or max(h[i]) * 2 < min_width:
+                unresolved = True
+                continue
+            stack.extend(_split(box))
     return ("unresolved" if unresolved else "proved"), None, 0.0, boxes

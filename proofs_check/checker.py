@@ -43,7 +43,8 @@ class CheckSettings:
     lp_rtol: float = 1e-3
     c1_boxes: int = 2000
     sup_rtol_2d: float = 1e-4
-    c1_boxes_2d: int = 20_000
+    c1_boxes_2d: int = 200_000
+    sup_boxes_2d: int = 200_000
     grid_points: int = 200_000
     optimality_rtol: float = 1e-6  # 100 x Clarabel's default relative gap tolerance
     refutation_starts: int = 600  # gate searches per grade where kappa can only be bounded below
@@ -348,7 +349,9 @@ def _rigorous_2d(scheme, target, s: CheckSettings):
     """Certified sup per grade and C1 per grade by input splitting (bounds2d)."""
     sups, c1 = [], []
     for k in range(len(scheme.layers) + 1):
-        L, U, worst, ok, boxes = sup_abs_2d(scheme.layers, target, scheme.domain, k, rtol=s.sup_rtol_2d)
+        L, U, worst, ok, boxes = sup_abs_2d(
+            scheme.layers, target, scheme.domain, k, rtol=s.sup_rtol_2d, max_boxes=s.sup_boxes_2d
+        )
         sups.append(
             {
                 "grade": k,

@@ -188,3 +188,24 @@ def test_rigorous_first_grade_certificate_and_a_perturbed_grade():
     perturbed = Scheme([bad], scheme.domain, scheme.grades, scheme.grade_data)
     c4_bad = _claim(check_scheme(perturbed, target), "C4")
     assert c4_bad.outcome == FAIL and c4_bad.details["independent"][0]["relative_gap_upper"] > 1e-4
+
+
+def test_2d_affine_forms_contain_the_network_on_random_boxes(rng):
+    """The float64 forms with their rounding-error radii contain the forward pass at points of each box."""
+    from proofs_check.bounds2d import approximant_forms
+
+    m = MultigradeRegressor(n_grades=3, width=12, patterns="sampled", n_patterns=40, random_state=2)
+    m.fit_target(get_target("osc2d"), samples=100)
+    lo = rng.random((300, 2)) * 0.9
+    hi = lo + rng.random((300, 2)) * np.array([[0.1], [1e-6], [0.0]]).repeat(100, axis=0)
+    forms, c, _ = approximant_forms(m.layers_, lo, hi, {0, 1, 2, 3})
+    for _ in range(10):
+        x = lo + rng.random(lo.shape) * (hi - lo)
+        staged = staged_outputs(Scheme(m.layers_, np.array([[0, 1], [0, 1]]), []), x)
+        for k in range(4):
+            F = forms[k]
+            affine = np.einsum("bd,bd->b", F.A[:, 0, :], x - c) + F.b[:, 0]
+            # the forward pass itself rounds: allow its own error, far below the radii that matter
+            assert np.all(np.abs(staged[k] - affine) <= F.r[:, 0] + 1e-13)
+    stable = forms[3].r[:, 0] < 1e-9
+    assert stable.any()  # some small boxes hold no unstable neuron: a thin, exact-ish form
