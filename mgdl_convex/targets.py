@@ -101,6 +101,7 @@ class Target:
     continuous: bool = True
     description: str = ""
     numpy_only: bool = field(default=False)
+    sollya: str | None = None  # f in Sollya's syntax, exact constants: for proofs_check's cross-check
 
     @property
     def dim(self) -> int:
@@ -151,20 +152,43 @@ def _sines(ks, phis):
     return f, g
 
 
-_FX1 = _sines([1.0, 5.5, 10.0], [0.0, 0.0, 0.0])
-_FX2 = _sines([1.0, 8.25, 15.5, 22.75, 30.0], [3.6096928, 0.6263458, 2.4702985, 5.618288, 3.7483382])
+def _exact(v: float) -> str:
+    num, den = float(v).as_integer_ratio()
+    return f"({num}/{den})"
+
+
+def _sines_sollya(ks, phis) -> str:
+    return " + ".join(f"sin(2 * pi * {_exact(k)} * x + {_exact(phi)})" for k, phi in zip(ks, phis))
+
+
+_FX1_ARGS = ([1.0, 5.5, 10.0], [0.0, 0.0, 0.0])
+_FX2_ARGS = ([1.0, 8.25, 15.5, 22.75, 30.0], [3.6096928, 0.6263458, 2.4702985, 5.618288, 3.7483382])
+_FX1, _FX2 = _sines(*_FX1_ARGS), _sines(*_FX2_ARGS)
 
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in [
-        Target("fangxu1", ((0.0, 1.0),), *_FX1, description="Fang-Xu setting 1: k = [1, 5.5, 10]"),
-        Target("fangxu2", ((0.0, 1.0),), *_FX2, description="Fang-Xu setting 2: k = [1, 8.25, ..., 30]"),
+        Target(
+            "fangxu1",
+            ((0.0, 1.0),),
+            *_FX1,
+            description="Fang-Xu setting 1: k = [1, 5.5, 10]",
+            sollya=_sines_sollya(*_FX1_ARGS),
+        ),
+        Target(
+            "fangxu2",
+            ((0.0, 1.0),),
+            *_FX2,
+            description="Fang-Xu setting 2: k = [1, 8.25, ..., 30]",
+            sollya=_sines_sollya(*_FX2_ARGS),
+        ),
         Target(
             "sin100",
             ((0.0, 1.0),),
             lambda x, m: m.sin(100 * x[0]),
             lambda x, m: [100 * m.cos(100 * x[0])],
             description="Xu: sin(100 x)",
+            sollya="sin(100 * x)",
         ),
         Target(
             "sqrt_kink",

@@ -9,7 +9,7 @@ not used.  :func:`check_scheme` returns a :class:`~proofs_check.report.Report`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from .kappa2d import MAX_POINTS_2D
 from .optimality import first_grade_certificate, refute_optimality
 from .pieces import exact_pieces
 from .report import Report
+from .sollya import sollya_binary, sollya_supnorms
 
 __all__ = ["Scheme", "CheckSettings", "scheme_from_model", "check_scheme", "staged_outputs", "grade_input"]
 
@@ -48,6 +49,7 @@ class CheckSettings:
     grid_points: int = 200_000
     optimality_rtol: float = 1e-6  # 100 x Clarabel's default relative gap tolerance
     refutation_starts: int = 600  # gate searches per grade where kappa can only be bounded below
+    sollya: str = "auto"  # "auto": cross-check 1-D sup norms with Sollya when installed; "off"
     plateau_ratio: float = 0.95
 
 
@@ -200,6 +202,43 @@ def _c2(sups, target, scheme, s: CheckSettings, trust: str, grid_changed: bool =
         if plateau:
             line += f"; plateau at grade(s) {plateau}: lower beta_ratio or refine the samples (THEORY 4, Stall)"
     return ClaimResult("C2 uniform convergence", outcome, trust, line, per_grade, eps, [final.get("point")], details)
+
+
+def _sollya_cross_check(c2: ClaimResult, pieces, sups, target, s: CheckSettings) -> ClaimResult:
+    """Compare the certified sup enclosures with Sollya's (module ``sollya``); disagreement blocks a pass."""
+    expression = getattr(target, "sollya", None)
+    if s.sollya == "off":
+        return c2
+    reason = None
+    if sollya_binary() is None:
+        reason = "sollya is not installed (Debian package sollya)"
+    elif expression is None:
+        reason = f"target {target.name!r} has no Sollya expression"
+    if reason is None:
+        try:
+            enclosures = sollya_supnorms(pieces, len(sups) - 1, expression)
+        except RuntimeError as e:
+            reason = str(e)
+    if reason is not None:
+        return replace(c2, details={**c2.details, "sollya": {"ran": False, "reason": reason}})
+    rows, disagree = [], []
+    for k, (ours, theirs) in enumerate(zip(sups, enclosures)):
+        row = {"grade": k, "sollya_lower": None, "sollya_upper": None, "agrees": None}
+        if theirs is not None:
+            row.update(sollya_lower=theirs[0], sollya_upper=theirs[1])
+            row["agrees"] = theirs[0] <= ours["upper"] and ours["lower"] <= theirs[1]
+            if not row["agrees"]:
+                disagree.append(k)
+        rows.append(row)
+    details = {**c2.details, "sollya": {"ran": True, "per_grade": rows}}
+    if disagree:
+        line = (
+            f"Sollya's supnorm does not meet our certified enclosure at grade(s) {disagree}: one of the two is "
+            f"wrong, so nothing is claimed (please report it). {c2.summary}"
+        )
+        return replace(c2, outcome=INCONCLUSIVE, summary=line, details=details)
+    checked = sum(r["agrees"] is True for r in rows)
+    return replace(c2, summary=f"{c2.summary}; Sollya's supnorm agrees ({checked}/{len(rows)} grades)", details=details)
 
 
 def _c3(norms, scheme, s: CheckSettings, trust: str) -> ClaimResult:
@@ -450,12 +489,14 @@ def _heuristic(scheme, target, s: CheckSettings):
 def check_scheme(scheme: Scheme, target, settings: CheckSettings | None = None) -> Report:
     """Run every claim; rigorous where the dimension and the target allow it."""
     s = settings or CheckSettings()
+    if s.sollya not in ("auto", "off"):
+        raise ValueError(f"CheckSettings.sollya must be 'auto' or 'off', got {s.sollya!r}")
     d = len(scheme.domain)
     extra = {}
     if d == 1 and target.rigorous and target.continuous:
         pieces, sups, lps, c1_rows = _rigorous_1d(scheme, target, s)
         c1 = _c1_rigorous(c1_rows)
-        c2 = _c2(sups, target, scheme, s, RIGOROUS)
+        c2 = _sollya_cross_check(_c2(sups, target, scheme, s, RIGOROUS), pieces, sups, target, s)
         c3 = _c3(lps, scheme, s, RIGOROUS)
         extra = {"pieces": len(pieces), "method": "exact pieces + ball arithmetic"}
     elif d == 2 and target.rigorous and target.continuous:
