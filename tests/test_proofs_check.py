@@ -209,3 +209,26 @@ def test_2d_affine_forms_contain_the_network_on_random_boxes(rng):
             assert np.all(np.abs(staged[k] - affine) <= F.r[:, 0] + 1e-13)
     stable = forms[3].r[:, 0] < 1e-9
     assert stable.any()  # some small boxes hold no unstable neuron: a thin, exact-ish form
+
+
+def test_2d_lp_enclosures_contain_known_integrals():
+    """int |f|^2 of osc2d over the unit square is exactly 3/8; a trained grade's against a fine quadrature."""
+    from proofs_check.bounds2d import LpEnclosure2D
+
+    target = get_target("osc2d")
+    domain = [(0.0, 1.0), (0.0, 1.0)]
+    f_only = LpEnclosure2D([], target, domain, 0, (1, 2))
+    f_only.refine(16384)
+    lo, hi = f_only.enclosure(2)
+    assert lo <= 0.375 <= hi and hi - lo < 0.05
+    m = MultigradeRegressor(n_grades=1, width=8, patterns="sampled", n_patterns=40, random_state=0)
+    m.fit_target(target, samples=100)
+    enc = LpEnclosure2D(m.layers_, target, domain, 1, (1, 2, 4))
+    enc.refine(8192)
+    mid = (np.arange(1500) + 0.5) / 1500
+    X = np.stack(np.meshgrid(mid, mid, indexing="ij"), -1).reshape(-1, 2)
+    e = target(X) - staged_outputs(Scheme(m.layers_, np.array(domain), []), X)[1]
+    for p in (1, 2, 4):
+        lo, hi = enc.enclosure(p)
+        quad = float(np.mean(np.abs(e) ** p))  # midpoint rule: error far below the enclosure's width
+        assert lo <= quad <= hi
