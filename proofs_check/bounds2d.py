@@ -228,20 +228,20 @@ def _box_lp(target, form, c, lo, hi, ps) -> dict | None:
     X = [arb(lo[0]).union(arb(hi[0])), arb(lo[1]).union(arb(hi[1]))]
     C = [arb(c[0]), arb(c[1])]
     grad_box = target.arb_gradient(*X)
-    grad_c = target.arb_gradient(*C)
-    if not all(v.is_finite() for v in (*grad_box, *grad_c)):
+    if not all(v.is_finite() for v in grad_box):
         return None
     s_lo = [arb(lo[i]) - C[i] for i in range(2)]
     s_hi = [arb(hi[i]) - C[i] for i in range(2)]
     s_max = [max(abs(s_lo[i]).upper(), abs(s_hi[i]).upper()) for i in range(2)]
     area = (arb(hi[0]) - arb(lo[0])) * (arb(hi[1]) - arb(lo[1]))
-    # e(x) = a + g . (x - c) + R,  |R| <= rho: mean value of grad f, G's radius, the balls' radii
+    # e(x) = a + g . (x - c) + R with g the midpoint of grad f(B) - A (any g would do):
+    # |R| <= rho = G's radius + rad(a) + sum_i max|grad_i f(B) - A_i - g_i| h_i (mean value)
     a_ball = target.arb(*C) - b
-    g_ball = [grad_c[0] - a0, grad_c[1] - a1]
-    rho = r + sum(abs(grad_box[i] - grad_c[i]) * s_max[i] for i in range(2))
+    slope_ball = [grad_box[0] - a0, grad_box[1] - a1]
     a = arb(a_ball.mid())
-    g = [arb(v.mid()) for v in g_ball]
-    rho = arb(rho.upper()) + a_ball.rad() + sum(g_ball[i].rad() * s_max[i] for i in range(2))
+    g = [arb(v.mid()) for v in slope_ball]
+    dev = sum(abs(slope_ball[i] - g[i]) * s_max[i] for i in range(2))
+    rho = arb((r + a_ball.rad() + dev).upper())
     slope = abs(g[0]) * s_max[0] + abs(g[1]) * s_max[1]
     M = abs(a) + slope  # max |L| on the box
     out = {}
@@ -274,14 +274,17 @@ def _box_lp(target, form, c, lo, hi, ps) -> dict | None:
 class LpEnclosure2D:
     """Certified enclosures of ``int_Omega |e_grade|^p`` for every p in ``ps``, refined on demand.
 
-    On a box, ``e = L + R`` with ``L(x) = a + g . (x - c)`` (``a = f(c) - b``, ``g = grad f(c) - A``
-    from G's form) and ``|R| <= rho = sum_i |grad_i f(B) - grad_i f(c)| h_i + r``: rho is O(h^2)
-    where no neuron is unstable.  ``int_B L^p`` is exact for integer p (moments of the uniform
-    distribution); ``|L|^p = +-L^p`` where L keeps its sign (odd p), else ``[0, |B| max|L|^p]``;
-    ``| |L + R|^p - |L|^p | <= p (max|L| + rho)^(p-1) rho``.  The enclosure width is O(h^2) per
-    unit area, about 1/N for N boxes (with a constant that grows with |f''| and with the number
-    of kinks).  Non-integer p fall back to first order.  :meth:`refine` splits the boxes with
-    the widest contribution first.
+    On a box, ``e = L + R`` with ``L(x) = a + g . (x - c)`` (``a = f(c) - b``, ``g`` the midpoint
+    of ``grad f(B) - A`` from G's form) and, by the mean value theorem,
+    ``|R| <= rho = sum_i rad(grad_i f(B)) h_i + r``: rho is O(h^2) where no neuron is unstable.
+
+    * ``int_B L^p`` is exact for integer p (moments of the uniform distribution);
+    * ``|L|^p = +-L^p`` where L keeps its sign (odd p), else ``[0, |B| max|L|^p]``;
+    * ``| |L + R|^p - |L|^p | <= p (max|L| + rho)^(p-1) rho``.
+
+    The enclosure width is O(h^2) per unit area, about 1/N for N boxes (with a constant that
+    grows with |f''| and with the number of kinks).  Non-integer p fall back to first order.
+    :meth:`refine` splits the boxes with the widest contribution first.
     """
 
     def __init__(self, layers, target, domain, grade: int, ps):

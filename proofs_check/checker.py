@@ -349,13 +349,28 @@ def _c4(scheme, s: CheckSettings) -> ClaimResult:
         line = f"every grade optimal: certified relative gap <= {s.optimality_rtol:g}"
         if trust != RIGOROUS:
             line += " (sampled-pattern grades: over their patterns; a gate search found nothing better)"
-    elif outcome == FAIL and refuted:
-        line = (
-            f"grade(s) {refuted} are not the optimum of their grade problem: a sampled gate lowers the objective "
-            f"by more than {s.optimality_rtol:g} (relative, certified); raise n_patterns"
-        )
     elif outcome == FAIL:
-        line = "a grade's certified gap exceeds the tolerance: re-solve it with tighter solver_options"
+        parts = []
+        solver_failed = [r["grade"] for r in per_grade if r["status"] not in ("optimal", "optimal_inaccurate")]
+        gap = [g for g, r in zip(scheme.grades, per_grade) if r["verdict"] == FAIL and r["grade"] not in refuted]
+        gap = [g for g in gap if g["grade"] not in solver_failed]
+        if solver_failed:
+            parts.append(f"grade(s) {solver_failed}: the solver did not return an optimal solution")
+        if refuted:
+            parts.append(
+                f"grade(s) {refuted} are not the optimum of their grade problem: a sampled gate lowers the "
+                f"objective by more than {s.optimality_rtol:g} (relative, certified); raise n_patterns"
+            )
+        if sampled := [g["grade"] for g in gap if not g.get("patterns_complete", True)]:
+            parts.append(
+                f"grade(s) {sampled}: the certified gap over all patterns exceeds the tolerance, so their sampled "
+                "patterns miss better ones: raise n_patterns or use patterns='all'"
+            )
+        if complete := [g["grade"] for g in gap if g.get("patterns_complete", True)]:
+            parts.append(
+                f"grade(s) {complete}: the certified gap exceeds the tolerance: re-solve with tighter solver_options"
+            )
+        line = "; ".join(parts)
     else:
         line = (
             f"grade(s) {capped} hit the width cap: exact optimum over their kept blocks only; the certified "
