@@ -1,4 +1,4 @@
-"""Check C1-C4 on a trained scheme: rigorous in 1-D, grids (heuristic) elsewhere.
+"""Check C1-C4 on a trained scheme: rigorous in 1-D and 2-D, grids (heuristic) elsewhere.
 
 The scheme is read through a small protocol (:class:`Scheme`): per-grade
 ``hidden`` / ``readout`` weights, the domain, and the per-grade records the fit
