@@ -58,6 +58,7 @@ def save_model(model, path) -> None:
         "stop_reason": model.stop_reason_,
         "n_features_in": model.n_features_in_,
         "target": getattr(getattr(model, "target_", None), "name", None),
+        "sampling": getattr(model, "sampling_", "unknown"),  # None: fit on a data set
     }
     arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), "domain": model.domain_}
     for k, layer in enumerate(model.layers_):
@@ -89,6 +90,8 @@ def load_model(path):
         model.domain_ = np.asarray(arrays["domain"], dtype=float)
         model.n_features_in_ = int(meta["n_features_in"])
         model.stop_reason_ = str(meta["stop_reason"])
+        if meta.get("sampling", "unknown") != "unknown":  # older files do not record it
+            model.sampling_ = meta["sampling"]
         model.grades_ = [GradeResult(**g) for g in meta["grades"]]
         model.layers_ = [
             GradeLayer(

@@ -196,6 +196,7 @@ class MultigradeRegressor:
         """Fit on a data set; ``Omega`` is taken to be the bounding box of X."""
         X, y = _check_array(X, y)
         domain = np.column_stack([X.min(axis=0), X.max(axis=0)])
+        self.sampling_ = None  # a data set: its samples are not regenerable
         return self._fit(lambda k, rng: (X, y), domain, X.shape[1])
 
     def fit_target(self, target: Target, samples=1024, sampling: str = "grid") -> MultigradeRegressor:
@@ -212,7 +213,33 @@ class MultigradeRegressor:
             return X, target(X)
 
         self.target_ = target
+        self.sampling_ = sampling
         return self._fit(provider, np.array(target.domain, dtype=float), target.dim)
+
+    def training_samples(self, target: Target, sampling: str | None = None) -> list[np.ndarray] | None:
+        """The samples each fitted grade of :meth:`fit_target` was fit on, regenerated exactly.
+
+        Grid samples depend only on their count; random ones on ``random_state`` (grade k draws
+        them first from the k-th child of ``SeedSequence(random_state)``).  ``sampling`` is used
+        only for models that do not record theirs (files of older versions).  None when the
+        samples cannot be regenerated: a model fit on a data set, or random samples without a
+        seed.
+        """
+        self._check_fitted()
+        sampling = getattr(self, "sampling_", sampling)
+        if sampling not in ("grid", "random") or (sampling == "random" and self.random_state is None):
+            return None
+        seeds = np.random.SeedSequence(self.random_state).spawn(len(self.grades_))
+        out = []
+        for k, g in enumerate(self.grades_):
+            if sampling == "grid":
+                X = sample_grid(target, g.n_samples)
+            else:
+                X = sample_uniform(target, g.n_samples, np.random.default_rng(seeds[k]))
+            if len(X) != g.n_samples:
+                return None
+            out.append(X)
+        return out
 
     def _fit(self, provider, domain: np.ndarray, d: int) -> MultigradeRegressor:
         settings = self._settings(d)

@@ -58,23 +58,17 @@ class CheckSettings:
 def scheme_from_model(model, target=None, sampling: str = "grid") -> Scheme:
     """The protocol of a fitted MultigradeRegressor.
 
-    With a target fit on a grid (``fit_target``'s default), every grade's samples are
-    regenerated so that its optimality can be certified (first grade, 1-D or 2-D) or refuted
-    (wider inputs) independently of the solver.  With random samples they cannot be.
+    For a model fit with ``fit_target`` every grade's samples are regenerated (grid, or random
+    with a seed) so that its optimality can be certified (first grade, 1-D or 2-D) or refuted
+    (wider inputs) independently of the solver.  ``sampling`` matters only for model files that
+    do not record how they were sampled.
     """
-    from mgdl_convex.targets import sample_grid
-
     grades = model.summary()
     target = target if target is not None else getattr(model, "target_", None)
     data = None
-    if target is not None and sampling == "grid" and grades:
-        data = []
-        for g in grades:
-            X = sample_grid(target, g["n_samples"])
-            if len(X) != g["n_samples"]:
-                data = None
-                break
-            data.append((X, target(X)))
+    if target is not None and grades:
+        samples = model.training_samples(target, sampling)
+        data = None if samples is None else [(X, target(X)) for X in samples]
     return Scheme(list(model.layers_), np.asarray(model.domain_), grades, data, bool(model.monotone))
 
 

@@ -138,3 +138,28 @@ def test_a_certified_optimal_grade_is_not_refuted(rng):
     ref = refute_optimality(np.column_stack([X, np.ones(len(X))]), y, layer.hidden, layer.readout, beta, 1e-6, rng)
     assert not ref["refuted"]
     assert ref["kappa_lower"] <= cert["kappa_upper"]
+
+
+def test_random_samples_are_regenerated_exactly_for_the_certificate(tmp_path):
+    """sampling='random' with a seed: the checker certifies grade 1 on the very samples it was fit on.
+
+    If the regenerated samples differed, the certificate's primal (the network's objective on
+    them) would not equal the objective the fit recorded.
+    """
+    from mgdl_convex import MultigradeRegressor as Model
+
+    target = get_target("sin100")
+    m = Model(n_grades=2, width=64, beta_ratio=0.05, random_state=3).fit_target(target, samples=150, sampling="random")
+    path = tmp_path / "model.npz"
+    m.save(path)
+    for model in (m, Model.load(path)):
+        scheme = scheme_from_model(model, target)
+        assert scheme.grade_data is not None
+        c4 = next(c for c in check_scheme(scheme, target).claims if c.name.startswith("C4"))
+        cert = c4.details["independent"][0]
+        assert cert["kind"] == "certificate"
+        assert cert["primal"] == pytest.approx(m.grades_[0].objective, rel=1e-6)
+    X = m.training_samples(target)
+    assert not np.allclose(np.sort(X[0][:, 0]), np.linspace(0, 1, 150))  # really random, not a grid
+    data_fit = Model(n_grades=1, width=8).fit(X[0], target(X[0]))
+    assert data_fit.training_samples(target) is None  # a data set: nothing to regenerate
