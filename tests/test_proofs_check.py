@@ -128,10 +128,18 @@ def test_certified_l2_enclosure_contains_a_known_integral():
     target = get_target("sin100")
     pieces = exact_pieces([], 0.0, 1.0)
     res = [(p.a, p.b, Residual(target, p.S[0], p.T[0])) for p in pieces]
-    lo, hi = lp_integrals(res, [2], rtol=1e-5, max_boxes=200_000)[0][2]
-    exact = 0.5 - math.sin(200.0) / 400.0
-    assert lower_float(lo) <= exact <= upper_float(hi)
-    assert upper_float(hi) - lower_float(lo) < 1e-3 * exact
+    enclosures, converged = lp_integrals(res, [1, 2, 4], rtol=1e-5, max_boxes=200_000)
+    assert converged
+    u = 100.0  # int_0^1 |sin(100 x)|^p dx = (1/100) int_0^100 |sin u|^p du
+    exact = {
+        1: (2 * 31 + 1 - math.cos(u - 31 * math.pi)) / u,  # 31 full half-periods, then a part one
+        2: 0.5 - math.sin(2 * u) / (4 * u),
+        4: (3 * u / 8 - math.sin(2 * u) / 4 + math.sin(4 * u) / 32) / u,
+    }
+    for p, value in exact.items():
+        lo, hi = enclosures[p]
+        assert lower_float(lo) <= value <= upper_float(hi)
+        assert upper_float(hi) - lower_float(lo) <= 1e-5 * value
 
 
 def test_verify_on_a_fitted_scheme_reports_every_claim_with_trust():
