@@ -223,17 +223,21 @@ def _moments(lo: arb, hi: arb, kmax: int) -> list:
 
 
 def _box_lp(target, form, c, lo, hi, ps) -> dict | None:
-    """Enclosures of int_B |e|^p over one box, second order (see ``lp_integrals_2d``); None if unbounded."""
+    """Enclosures of int_B |e|^p over one box, second order (see :class:`LpEnclosure2D`); None if unbounded."""
     a0, a1, b, r = form
     X = [arb(lo[0]).union(arb(hi[0])), arb(lo[1]).union(arb(hi[1]))]
     C = [arb(c[0]), arb(c[1])]
     grad_box = target.arb_gradient(*X)
-    if not all(v.is_finite() for v in grad_box):
-        return None
+    area = (arb(hi[0]) - arb(lo[0])) * (arb(hi[1]) - arb(lo[1]))
+    if not all(v.is_finite() for v in grad_box):  # first order from a natural enclosure of e
+        enc = target.arb(*X) - (a0 * (X[0] - arb(c[0])) + a1 * (X[1] - arb(c[1])) + b) + arb(0, 1) * r
+        if not enc.is_finite():
+            return None
+        low, up = arb(enc.abs_lower()), arb(enc.abs_upper())
+        return {p: (lower_float(area * low**p), upper_float(area * up**p)) for p in ps}
     s_lo = [arb(lo[i]) - C[i] for i in range(2)]
     s_hi = [arb(hi[i]) - C[i] for i in range(2)]
     s_max = [max(abs(s_lo[i]).upper(), abs(s_hi[i]).upper()) for i in range(2)]
-    area = (arb(hi[0]) - arb(lo[0])) * (arb(hi[1]) - arb(lo[1]))
     # e(x) = a + g . (x - c) + R with g the midpoint of grad f(B) - A (any g would do):
     # |R| <= rho = G's radius + rad(a) + sum_i max|grad_i f(B) - A_i - g_i| h_i (mean value)
     a_ball = target.arb(*C) - b
@@ -291,8 +295,10 @@ class LpEnclosure2D:
         self.layers, self.target, self.grade, self.ps = layers, target, grade, tuple(ps)
         root = (domain[0][0], domain[1][0], domain[0][1], domain[1][1])
         ((_, res),) = self._evaluate([root])
-        self.scale = {p: max(res[p][1], 1e-300) for p in self.ps}
-        self.totals = {p: [arb(res[p][0]), arb(res[p][1])] for p in self.ps}
+        self.scale = {p: res[p][1] if 0 < res[p][1] < math.inf else 1.0 for p in self.ps}  # priority only
+        self.totals = {p: [arb(0), arb(0)] for p in self.ps}
+        self.unbounded = 0
+        self._add(res, 1)
         self.heap, self.counter, self.boxes = [], 0, 1
         self._push(root, res)
 
@@ -304,14 +310,23 @@ class LpEnclosure2D:
             found.append((box, res if res is not None else {p: (0.0, math.inf) for p in self.ps}))
         return found
 
+    def _add(self, res, sign: int) -> None:
+        """Add (sign 1) or remove (-1) a box's contribution; unbounded boxes are counted apart."""
+        if any(res[p][1] == math.inf for p in self.ps):
+            self.unbounded += sign
+            return
+        for p in self.ps:
+            self.totals[p][0] += sign * res[p][0]
+            self.totals[p][1] += sign * res[p][1]
+
     def _push(self, box, res):
         self.counter += 1
-        key = max((res[p][1] - res[p][0]) / self.scale[p] for p in self.ps)
+        key = max((res[p][1] - res[p][0]) / self.scale[p] if res[p][1] < math.inf else math.inf for p in self.ps)
         heapq.heappush(self.heap, (-key, self.counter, box, res))
 
     def enclosure(self, p) -> tuple[float, float]:
         lo, hi = self.totals[p]
-        return max(lower_float(lo), 0.0), upper_float(hi)
+        return max(lower_float(lo), 0.0), (upper_float(hi) if not self.unbounded else math.inf)
 
     def converged(self, rtol: float) -> bool:
         return all(self.enclosure(p)[1] - self.enclosure(p)[0] <= rtol * self.enclosure(p)[0] for p in self.ps)
@@ -321,14 +336,10 @@ class LpEnclosure2D:
         while self.boxes < max_boxes and self.heap and not self.converged(rtol):
             parents = [heapq.heappop(self.heap) for _ in range(min(BATCH, len(self.heap)))]
             for _, _, _, res in parents:
-                for p in self.ps:
-                    self.totals[p][0] -= res[p][0]
-                    self.totals[p][1] -= res[p][1]
+                self._add(res, -1)
             children = [child for parent in parents for child in _split(parent[2])]
             for child, res in self._evaluate(children):
-                for p in self.ps:
-                    self.totals[p][0] += res[p][0]
-                    self.totals[p][1] += res[p][1]
+                self._add(res, 1)
                 self._push(child, res)
                 self.boxes += 1
 

@@ -240,3 +240,21 @@ def test_2d_lp_enclosures_contain_known_integrals():
         lo, hi = enc.enclosure(p)
         quad = float(np.mean(np.abs(e) ** p))  # midpoint rule: error far below the enclosure's width
         assert lo <= quad <= hi
+
+
+def test_2d_lp_enclosure_with_an_unbounded_gradient_stays_valid():
+    """|x - (1/2, 1/2)| has no derivative at the centre: boxes there stay unbounded, nothing turns NaN."""
+    from proofs_check.bounds2d import LpEnclosure2D
+
+    def norm(x, m):
+        return m.sqrt((x[0] - 0.5) ** 2 + (x[1] - 0.5) ** 2)
+
+    cone = Target(
+        "cone", ((0.0, 1.0), (0.0, 1.0)), norm, lambda x, m: [(x[0] - 0.5) / norm(x, m), (x[1] - 0.5) / norm(x, m)]
+    )
+    enc = LpEnclosure2D([], cone, [(0.0, 1.0), (0.0, 1.0)], 0, (2,))
+    enc.refine(2048)
+    lo, hi = enc.enclosure(2)
+    assert not math.isnan(lo) and not math.isnan(hi)
+    assert lo <= 1 / 6 <= hi  # int |x - c|^2 over the unit square
+    assert lo > 0.15  # the bounded boxes still count
