@@ -280,7 +280,10 @@ def _optimality_evidence(scheme, s: CheckSettings) -> tuple[list, str]:
     if scheme.monotone:
         return [None] * K, "monotone grades: their extra constraints make kappa <= beta no optimality test"
     if scheme.grade_data is None:
-        return [None] * K, "the grades' samples are not known (random sampling): only the recorded certificates"
+        return (
+            [None] * K,
+            "the grades' samples cannot be regenerated (a data set, or random samples without a seed): only the recorded certificates",
+        )
     rng = np.random.default_rng(0)
     evidence = []
     for k, ((X, y), layer, g) in enumerate(zip(scheme.grade_data, scheme.layers, scheme.grades)):
@@ -316,7 +319,8 @@ def _c4(scheme, s: CheckSettings) -> ClaimResult:
         if ev is not None and ev["kind"] == "certificate":
             row.update(trust=RIGOROUS, relative_gap=ev["relative_gap_upper"], gap=ev["gap_upper"])
             row["certificate_scope"] = f"all patterns ({ev['dimension']}-D, exact): independent certificate"
-            row.update(independent="exact certificate", kappa_over_beta=ev["kappa_upper"] / ev["beta"])
+            ratio = ev["kappa_upper"] / ev["beta"] if ev["beta"] > 0 else math.inf
+            row.update(independent="exact certificate", kappa_over_beta=ratio)
         elif ev is not None:
             refuted = ev["refuted"]
             row["independent"] = "gate search: " + ("refuted" if refuted else "not refuted")
