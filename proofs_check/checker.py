@@ -282,7 +282,8 @@ def _optimality_evidence(scheme, s: CheckSettings) -> tuple[list, str]:
     if scheme.grade_data is None:
         return (
             [None] * K,
-            "the grades' samples cannot be regenerated (a data set, or random samples without a seed): only the recorded certificates",
+            "the grades' samples cannot be regenerated (a data set, or random samples without a seed): "
+            "only the recorded certificates",
         )
     rng = np.random.default_rng(0)
     evidence = []
