@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import csv
 import multiprocessing as mp
+import os
 import platform
 import resource
+import threading
 import time
 from pathlib import Path
 
 
+def _exit_with_parent() -> None:
+    """A cell outlives a killed benchmark otherwise (and skews the next measurement)."""
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _child(fn, args, queue):
+    _exit_with_parent()
     t0 = time.perf_counter()
     try:
         out = fn(*args)
@@ -38,8 +54,6 @@ def measured(fn, *args, timeout: float = 3600.0) -> dict:
 
 
 def machine() -> str:
-    import os
-
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
