@@ -48,6 +48,26 @@ def test_kappa2d_equals_the_enumerated_patterns_cone_projections(kind, rng):
     assert sampled <= res["kappa_upper"]
 
 
+def test_kappa2d_on_many_small_degenerate_configurations(rng):
+    """Integer grids with duplicates, 1e-13 jitter off them, one line, a far-off domain: never below the truth."""
+    for trial in range(60):
+        n = int(rng.integers(3, 14))
+        base = rng.integers(0, 4, size=(n, 2)).astype(float) / 3
+        P = [base, base + 1e-13 * rng.standard_normal((n, 2)), None, 100 + rng.random((n, 2))][trial % 4]
+        if P is None:
+            t = rng.random(n)
+            P = np.column_stack([t, 2 * t - 0.5])
+        lam = rng.standard_normal(n)
+        Zb = np.column_stack([P, np.ones(n)])
+        D = enumerate_patterns(Zb).D
+        brute = float(np.nanmax(pattern_kappa(Zb, D, lam, cone_rows(Zb, D, None))))
+        U = rng.standard_normal((3, 5000))
+        U /= np.linalg.norm(U, axis=0)
+        sampled = np.max(np.abs(lam @ np.maximum(Zb @ U, 0.0))) / n
+        upper = kappa_upper_2d(P, lam)["kappa_upper"]
+        assert max(brute, sampled) <= upper <= brute * (1 + 1e-8), trial
+
+
 def test_kappa2d_rejects_bad_input():
     with pytest.raises(ValueError, match="n x 2"):
         kappa_upper_2d(np.zeros((3, 3)), np.zeros(3))
