@@ -18,6 +18,21 @@ def _num(v):
         return None
 
 
+def _finish(fig, ax, xlabel: str, ylabel: str, title: str, path) -> None:
+    """Labels, one legend entry per label, save, close."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax.legend(unique.values(), unique.keys(), fontsize="x-small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def plot_results(csv_path, out_dir) -> None:
     import matplotlib
 
@@ -36,13 +51,7 @@ def plot_results(csv_path, out_dir) -> None:
                 if (r["solver"], r["formulation"]) == key
             )
             ax.loglog([p[0] for p in pts], [p[1] for p in pts], "o-", label=f"{key[0]} / {key[1]}")
-        ax.set_xlabel("n (m+1) P")
-        ax.set_ylabel("wall time, s")
-        ax.set_title("time versus size per solver")
-        ax.legend(fontsize="x-small")
-        fig.tight_layout()
-        fig.savefig(out / "time_vs_size.png", dpi=110)
-        plt.close(fig)
+        _finish(fig, ax, "n (m+1) P", "wall time, s", "time versus size per solver", out / "time_vs_size.png")
     scheme_rows = [r for r in rows if r["part"] == "scheme" and _num(r.get("loss_after"))]
     if scheme_rows:
         fig, ax = plt.subplots(figsize=(7, 4))
@@ -56,13 +65,7 @@ def plot_results(csv_path, out_dir) -> None:
         )
         if pub:
             ax.semilogy([p[0] for p in pub], [p[1] for p in pub], "k--", label="published (GD)")
-        ax.set_xlabel("grade")
-        ax.set_ylabel("training 0.5*MSE")
-        ax.set_title("loss versus grade")
-        ax.legend(fontsize="x-small")
-        fig.tight_layout()
-        fig.savefig(out / "loss_vs_grade.png", dpi=110)
-        plt.close(fig)
+        _finish(fig, ax, "grade", "training 0.5*MSE", "loss versus grade", out / "loss_vs_grade.png")
     grad_rows = [r for r in rows if r["part"] == "gradient" and _num(r.get("seconds"))]
     if grad_rows:
         fig, ax = plt.subplots(figsize=(7, 4))
@@ -70,12 +73,5 @@ def plot_results(csv_path, out_dir) -> None:
             ax.scatter(_num(r["seconds"]), max(_num(r["relative_excess"]), 1e-12), label=f"{r['method']} n={r['n']}")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("seconds")
-        ax.set_ylabel("objective / convex optimum - 1")
-        ax.set_title("objective versus time (gradient restarts)")
-        handles, labels = ax.get_legend_handles_labels()
-        uniq = dict(zip(labels, handles))
-        ax.legend(uniq.values(), uniq.keys(), fontsize="x-small")
-        fig.tight_layout()
-        fig.savefig(out / "objective_vs_time.png", dpi=110)
-        plt.close(fig)
+        title = "objective versus time (gradient restarts)"
+        _finish(fig, ax, "seconds", "objective / convex optimum - 1", title, out / "objective_vs_time.png")

@@ -66,6 +66,11 @@ def _check_array(X, y=None):
     return X, y
 
 
+def _draw_samples(target: Target, n: int, sampling: str, rng: np.random.Generator) -> np.ndarray:
+    """Grade samples of ``fit_target``: a grid, or the first draw of the grade's generator."""
+    return sample_grid(target, n) if sampling == "grid" else sample_uniform(target, n, rng)
+
+
 class MultigradeRegressor:
     """Multigrade ReLU regression, each grade solved exactly as a convex program.
 
@@ -208,8 +213,7 @@ class MultigradeRegressor:
             raise ValueError(f"sampling must be 'grid' or 'random', got {sampling!r}")
 
         def provider(k, rng):
-            n = schedule[min(k, len(schedule) - 1)]
-            X = sample_grid(target, n) if sampling == "grid" else sample_uniform(target, n, rng)
+            X = _draw_samples(target, schedule[min(k, len(schedule) - 1)], sampling, rng)
             return X, target(X)
 
         self.target_ = target
@@ -232,10 +236,7 @@ class MultigradeRegressor:
         seeds = np.random.SeedSequence(self.random_state).spawn(len(self.grades_))
         out = []
         for k, g in enumerate(self.grades_):
-            if sampling == "grid":
-                X = sample_grid(target, g.n_samples)
-            else:
-                X = sample_uniform(target, g.n_samples, np.random.default_rng(seeds[k]))
+            X = _draw_samples(target, g.n_samples, sampling, np.random.default_rng(seeds[k]))
             if len(X) != g.n_samples:
                 return None
             out.append(X)

@@ -59,16 +59,17 @@ class Residual:
     def at(self, x: fmpq) -> arb:
         return self.target.arb(arb(x)) - (arb(self.S) * arb(x) + arb(self.T))
 
-    def on(self, c: fmpq, d: fmpq) -> tuple[arb, arb | None]:
-        """Enclosures of e and e' on [c, d] (e' is None where it is not finite)."""
+    def on(self, c: fmpq, d: fmpq) -> tuple[arb, arb | None, arb]:
+        """Enclosures of e and e' on [c, d] (e' is None where it is not finite), and of e at the midpoint."""
         m = (c + d) / 2
         r = arb((d - c) / 2)
         box = _box(c, d)
+        e_m = self.at(m)
         slope = self.target.arb_gradient(box)[0] - arb(self.S)
         if slope.is_finite():
-            return self.at(m) + slope * arb(0, 1) * r, slope
+            return e_m + slope * arb(0, 1) * r, slope, e_m
         natural = self.target.arb(box) - (arb(self.S) * box + arb(self.T))
-        return natural, None
+        return natural, None, e_m
 
 
 def _abs_upper(x: arb) -> arb:
@@ -86,11 +87,10 @@ def sup_abs(residuals, rtol: float = 1e-6, max_boxes: int = 200_000):
 
     def push(c, d, res):
         nonlocal L, worst, counter
-        m = (c + d) / 2
-        low = arb(res.at(m).abs_lower())
+        enc, _, e_m = res.on(c, d)
+        low = arb(e_m.abs_lower())
         if worst is None or lower_float(low) > lower_float(L):
-            L, worst = low, m
-        enc, _ = res.on(c, d)
+            L, worst = low, (c + d) / 2
         up = _abs_upper(enc)
         counter += 1
         heapq.heappush(heap, (-upper_float(up), counter, c, d, res, up))
@@ -143,12 +143,10 @@ def prove_monotone(prev: Residual, cur: Residual, c: fmpq, d: fmpq, max_boxes: i
             u, v = stack.pop()
             boxes += 1
             w = (u + v) / 2
-            phi_m = sign * (prev.at(w) + cur.at(w))
-            if phi_m < 0:
-                excess = abs(cur.at(w)) - abs(prev.at(w))
-                return "counterexample", w, upper_float(excess)
-            ep, _ = prev.on(u, v)
-            ec, _ = cur.on(u, v)
+            ep, _, ep_w = prev.on(u, v)
+            ec, _, ec_w = cur.on(u, v)
+            if sign * (ep_w + ec_w) < 0:
+                return "counterexample", w, upper_float(abs(ec_w) - abs(ep_w))
             if sign * (ep + ec) >= 0:
                 continue
             if boxes >= max_boxes or float(v - u) < min_width * max(1.0, abs(float(v))):
@@ -172,10 +170,8 @@ def lp_integrals(residuals, ps, rtol: float = 1e-3, max_boxes: int = 30_000):
     """
 
     def box_bounds(c, d, res):
-        m = (c + d) / 2
         r = arb((d - c) / 2)
-        e_m = res.at(m)
-        enc, slope = res.on(c, d)
+        enc, slope, e_m = res.on(c, d)
         sup_e = _abs_upper(enc)
         inf_e = arb(enc.abs_lower())
         if slope is not None:

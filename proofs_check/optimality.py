@@ -110,8 +110,9 @@ def first_grade_certificate(hidden, readout, X, y, beta: float) -> dict:
     b_q = to_fmpq(beta)
     extra = {}
     if d == 2:
-        lam = [to_fmpq(float(r)) for r in lam]  # the dual point: lam rounded to float64
-        sweep = kappa_upper_2d(X, np.array([float(r) for r in lam]))
+        lam_f = np.array([float(r) for r in lam])  # the dual point: lam rounded to float64
+        lam = [to_fmpq(v) for v in lam_f]
+        sweep = kappa_upper_2d(X, lam_f)
         kappa_up = sweep["kappa_upper"]
         extra = {k: sweep[k] for k in ("distinct_points", "vertices", "edges", "cells", "rounding_bound")}
     else:
