@@ -62,7 +62,7 @@ def _solver(cell):
     from mgdl_convex.certificate import certify
     from mgdl_convex.program import solve_direct
     from mgdl_convex.solvers import SolverError
-    from mgdl_convex.working_set import solve_working_set
+    from mgdl_convex.working_set import WorkingSetOptions, solve_working_set
 
     t0 = time.perf_counter()
     prog, x = bench_program(cell["n"], cell["m"], cell["P"])
@@ -72,7 +72,8 @@ def _solver(cell):
             sol, st, nu = solve_direct(prog, cell["solver"])
             stats = [st]
         else:
-            sol, stats, _, nu = solve_working_set(prog, cell["solver"], order=np.argsort(x))
+            res = solve_working_set(prog, WorkingSetOptions(solver=cell["solver"]), np.argsort(x))
+            sol, stats, nu = res.solution, res.stats, res.nu
     except SolverError as e:
         return [{"status": "error", "error": str(e)[:200], "build_s": build}]
     cert = certify(prog, sol, nu, complete=False, order=np.argsort(x))
@@ -96,7 +97,7 @@ def _gradient(cell):
     from .gradient import train_grade
 
     prog, x = bench_program(cell["n"], cell["m"], cell["P"])
-    sol, _, _, _ = solve_working_set(prog, "CLARABEL", order=np.argsort(x))
+    sol = solve_working_set(prog, order=np.argsort(x)).solution
     opt = sol.objective(prog)
     width = max(2 * sol.n_blocks, 8)
     # the cell's budget, shared by the restarts (with a share kept for the convex solve above)
@@ -201,7 +202,7 @@ def _scnn(cell):  # pragma: no cover - needs the optional peer
     else:  # the gated relaxation has one unconstrained block per pattern: its own, different program
         theirs = BlockSolution(np.arange(P), np.ones(P), np.asarray(model.parameters[0])[0].T)
     t1 = time.perf_counter()
-    ours, _, _, _ = solve_working_set(ours_prog, "CLARABEL", order=np.argsort(x))
+    ours = solve_working_set(ours_prog, order=np.argsort(x)).solution
     ours_seconds = time.perf_counter() - t1
     obj, opt = theirs.objective(ours_prog), ours.objective(ours_prog)
     return [

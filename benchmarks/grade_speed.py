@@ -32,7 +32,8 @@ def run(method: str, n: int, width: int, patterns: int) -> dict:
         sol, st, nu = solve_direct(prog, "CLARABEL")
         stats, rounds = [st], 1
     else:
-        sol, stats, info, nu = solve_working_set(prog, "CLARABEL", order=order)
+        res = solve_working_set(prog, order=order)
+        sol, stats, info, nu = res.solution, res.stats, res.info, res.nu
         rounds = info.rounds
     cert = certify(prog, sol, nu, complete=False, order=order)
     return {

@@ -1,20 +1,24 @@
 """Weak-duality certificate of a grade (THEORY sections 3 and 4).
 
 For the program of :mod:`mgdl_convex.program` with optional bounds
-``lower <= p <= upper`` on the prediction p, any ``lam`` with
-``kappa(lam) <= beta`` and any ``mu_upper, mu_lower >= 0`` give the lower bound::
+``lower <= g <= upper`` on the prediction g (on training rows T, constraint
+points and virtual rows alike), write ``nu = n (mu_upper - mu_lower)`` with
+``mu >= 0`` the bounds' multipliers and ``w`` (on T) the loss's.  Minimising the
+Lagrangian over the residual gives ``(w'e_T - ||w||^2 / 2) / n``, and over each
+block a finite value (zero) iff ``kappa_i^{+-}(lam) <= beta`` for the
+*effective* multiplier ``lam = (w on T, 0 elsewhere) - nu``.  So every such pair
+gives the lower bound::
 
-    D = (w'e - ||w||^2 / 2) / n  -  mu_upper' upper  +  mu_lower' lower,
-    w = lam + n (mu_upper - mu_lower)
+    D = (w'e_T - ||w||^2 / 2) / n  -  mu_upper' upper  +  mu_lower' lower.
 
-(minimise the Lagrangian over p, which gives ``p = e - w``, and over each block,
-which is bounded below iff ``kappa_i^{+-}(lam) <= beta``).  Without bounds this
-is THEORY's ``D(lam) = (lam'e - ||lam||^2 / 2) / n``.
+Without bounds and extra rows this is ``D(lam) = (lam'e - ||lam||^2 / 2) / n``.
 
-We take ``lam`` = the effective residual ``r - nu`` of ``sol`` scaled by ``min(1, beta / kappa)``
-with kappa computed over every pattern of the program (exactly, by cone
-projection, :func:`mgdl_convex.cones.pattern_kappa`), and the multipliers the
-solver returned.  ``P - D >= 0`` then bounds how far the solution is from the
+We take ``lam`` = the effective residual ``r - nu`` of ``sol`` (r = e - g on T,
+0 elsewhere) scaled by ``s = min(1, beta / kappa)`` with kappa computed over
+every pattern of the program (exactly, by cone projection,
+:func:`mgdl_convex.cones.pattern_kappa`), and the multipliers the solver
+returned: ``w = lam + nu`` on T, and ``nu`` scaled by s on the other rows
+(there ``lam = -nu``).  ``P - D >= 0`` then bounds how far the solution is from the
 program's optimum, whatever the solver claims.  With every pattern enumerated
 (1-D and 2-D grade inputs) the program's optimum is the global optimum of the
 non-convex grade, so the certificate covers that; with sampled patterns it
@@ -31,9 +35,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .cones import cone_rows, pattern_kappa
-from .program import BlockSolution, GradeProgram
+from .program import BlockSolution, GradeProgram, effective_residual
 
-__all__ = ["GradeCertificate", "certify", "max_kappa"]
+__all__ = ["GradeCertificate", "certify", "max_kappa", "program_kappa", "program_rows"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,23 @@ class GradeCertificate:
         return asdict(self)
 
 
+def program_rows(program: GradeProgram, order: np.ndarray | None) -> list[np.ndarray]:
+    """Cone rows of every pattern, over the program's real rows only (virtual rows have no cone)."""
+    m = program.n_cone
+    if m == program.n_points:
+        return cone_rows(program.Zb, program.D, order)
+    return cone_rows(program.Zb[:m], program.D[:m], order)
+
+
+def program_kappa(
+    program: GradeProgram, r: np.ndarray, rows, threshold: float = 0.0, candidates: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`~mgdl_convex.cones.pattern_kappa` of ``r`` (one value per row of the program), normalised by
+    the program's n training rows, whatever its other rows."""
+    scale = program.n_points / program.n
+    return pattern_kappa(program.Zb, program.D, r * scale, rows, threshold=threshold, candidates=candidates)
+
+
 def max_kappa(
     program: GradeProgram, r: np.ndarray, order: np.ndarray | None, threshold: float = 0.0, rows=None
 ) -> float:
@@ -57,8 +78,8 @@ def max_kappa(
 
     ``rows``: the patterns' cone rows if already computed (:func:`mgdl_convex.cones.cone_rows`).
     """
-    rows = rows if rows is not None else cone_rows(program.Zb, program.D, order)
-    kap = pattern_kappa(program.Zb, program.D, r, rows, threshold=threshold)
+    rows = rows if rows is not None else program_rows(program, order)
+    kap = program_kappa(program, r, rows, threshold=threshold)
     return float(kap.max()) if kap.size else 0.0
 
 
@@ -70,25 +91,44 @@ def certify(
     order: np.ndarray | None = None,
     dual_point: BlockSolution | None = None,
     rows=None,
+    candidates: np.ndarray | None = None,
 ) -> GradeCertificate:
     """Certificate for ``sol`` given the bound multipliers ``nu`` of its solve (module docstring).
 
     ``lam`` is built from the residual of ``dual_point`` (default ``sol``): pass
     the solver's own solution when ``sol`` is a pruned copy of it, whose residual
     is a slightly worse dual point.  Any point gives a valid bound.
+    ``candidates`` (block indices ``2 i`` for ``v_i``, ``2 i + 1`` for ``w_i``) restricts the
+    program to those blocks: the certificate of a width-capped grade over its kept blocks.
     """
     n = program.n
     primal = sol.objective(program)
-    r_eff = program.e - (dual_point or sol).prediction(program) - nu
-    kappa = max_kappa(program, r_eff, order, threshold=program.beta, rows=rows)
-    lam = r_eff * min(1.0, program.beta / kappa) if kappa > 0 else r_eff
-    w = lam + nu
-    dual = float((w @ program.e - w @ w / 2) / n)
+    nu = np.asarray(nu, dtype=float)
+    r_eff = effective_residual(program, (dual_point or sol).prediction(program), nu)
+    if candidates is None:
+        kappa = max_kappa(program, r_eff, order, threshold=program.beta, rows=rows)
+    else:
+        rows = rows if rows is not None else program_rows(program, order)
+        cand = np.asarray(candidates)
+        kap = program_kappa(program, r_eff, rows, candidates=np.unique(cand // 2))
+        kappa = float(kap.ravel()[cand].max(initial=0.0))
+    scale = min(1.0, program.beta / kappa) if kappa > 0 else 1.0
+    lam = r_eff * scale
+    nu_dual = nu.copy()
+    nu_dual[n:] *= scale  # off the training rows lam = -nu: scale them together
+    w = lam[:n] + nu_dual[:n]
+    dual = float((w @ program.e[:n] - w @ w / 2) / n)
     if program.bounded:
-        mu_upper, mu_lower = np.maximum(nu, 0) / n, np.maximum(-nu, 0) / n
-        dual += float(-mu_upper @ program.upper + mu_lower @ program.lower)
+        up, lo = np.maximum(nu_dual, 0) / n, np.maximum(-nu_dual, 0) / n
+        fin_up, fin_lo = np.isfinite(program.upper), np.isfinite(program.lower)
+        if np.any(up[~fin_up] > 0) or np.any(lo[~fin_lo] > 0):
+            dual = -np.inf  # a multiplier on a bound that does not exist: no certificate (fail closed)
+        else:
+            dual += float(-up[fin_up] @ program.upper[fin_up] + lo[fin_lo] @ program.lower[fin_lo])
     gap = primal - dual
     scope = "all patterns: global optimum of the non-convex grade" if complete else "sampled patterns only"
+    if candidates is not None:
+        scope = "kept blocks only (width cap)"
     return GradeCertificate(
         primal=primal,
         dual=dual,

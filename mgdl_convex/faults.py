@@ -9,9 +9,10 @@ that ends ``optimal`` is kept:
 3. a fallback solver through CVXPY (:data:`FALLBACK`: CLARABEL -> ECOS,
    every other solver -> CLARABEL).
 
-An attempt that raises :class:`~mgdl_convex.solvers.SolverError` or ends
-``optimal_inaccurate`` leads to the next.  If no attempt is optimal, the
-inaccurate solution with the lowest objective is kept and a
+An attempt that raises :class:`~mgdl_convex.solvers.SolverError`, ends
+``optimal_inaccurate``, or ends ``optimal`` with a certified relative gap above
+the grade's tolerance (:mod:`mgdl_convex.grade`) leads to the next.  If no
+attempt meets both, the solution with the smallest certified gap is kept and a
 :class:`~mgdl_convex.solvers.SolverInaccurateWarning` is issued; if every
 attempt raised, the error names them all.  What happened is recorded in the
 grade's result (``attempts``).  A time-limit overrun is not retried.
@@ -47,6 +48,8 @@ ROBUST_OPTIONS = {
     "MOSEK": {},
 }
 FALLBACK = {"CLARABEL": "ECOS", "SCS": "CLARABEL", "ECOS": "CLARABEL", "MOSEK": "CLARABEL"}
+#: the fallback's settings: tight enough that its answer can meet the certificate's 1e-6
+FALLBACK_OPTIONS = {"ECOS": {"abstol": 1e-9, "reltol": 1e-9, "feastol": 1e-9, "max_iters": 500}, "CLARABEL": None}
 
 
 def attempts_for(solver: str, options: dict | None) -> list[tuple[str, dict | None, str]]:
@@ -54,7 +57,7 @@ def attempts_for(solver: str, options: dict | None) -> list[tuple[str, dict | No
     return [
         (solver, options, solver),
         (solver, {**(options or {}), **ROBUST_OPTIONS[solver]}, f"{solver}(robust)"),
-        (FALLBACK[solver], None, f"{FALLBACK[solver]}(fallback)"),
+        (FALLBACK[solver], FALLBACK_OPTIONS[FALLBACK[solver]], f"{FALLBACK[solver]}(fallback)"),
     ]
 
 

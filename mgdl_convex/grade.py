@@ -1,28 +1,46 @@
-"""One grade: patterns -> convex program -> solve -> width cap -> recovery -> certificate.
+"""One grade: patterns -> convex program -> solve at the chosen width -> recovery -> certificate.
 
 Given the frozen input ``Zb = [z_{k-1}(x), 1]`` on the grade's samples and the
 residual ``e = e_{k-1}`` there, :func:`fit_grade` returns the grade's ReLU layer
 and a :class:`GradeResult` with everything a user needs to trust it: solver
 status, objective (re-evaluated in float64), the weak-duality certificate,
-the cost of the width cap and the recovery gap.
+how the width was met and the recovery gap.
 
 **Regularisation.**  ``beta`` is absolute, or ``beta = tau kappa_S(e)`` with
 ``tau = beta_ratio`` in (0, 1) and ``kappa_S`` the largest correlation over the
-program's patterns (THEORY section 3): then the zero grade is not optimal, the
-grade is non-trivial and the training residual strictly decreases.
+program's patterns: then the zero grade is not optimal, the grade is
+non-trivial and the training residual strictly decreases.
 
-**Width cap.**  A grade may keep at most ``width`` neurons (one per non-zero
-block).  The working-set solver never holds more than ``width`` non-zero
-blocks: blocks enter in order of their price kappa, and once ``width`` are in
-use the grade is the exact optimum of the program restricted to them
-(``capped = True``).  With ``formulation="direct"`` the whole program is solved
-and, if its optimum has more blocks, the ``width`` of largest norm are kept and
-the program re-solved restricted to them.  Either way the choice of blocks is
-greedy, the restricted solve is exact, and the certificate is taken against
-the *whole* program: its gap is a certified bound on what the cap cost.
+**Width** (``width_mode``).  A grade may keep at most ``width`` neurons (one per
+non-zero block).
 
-**Faults.**  Solves follow the retry policy of :mod:`mgdl_convex.faults`; the
-attempts are recorded in ``GradeResult.attempts``.
+* ``"exact"`` (default): beta is chosen on the regularisation path
+  (:mod:`mgdl_convex.path`) as the smallest beta, down to the floor given by
+  ``beta`` / ``beta_ratio``, whose *exact* optimum has at most ``width`` blocks.
+  The grade is then the certified optimum of its whole program; with every
+  pattern enumerated (1-D and 2-D grade inputs), the global optimum of the
+  non-convex grade of width ``width``.
+* ``"greedy"``: beta is the floor; the working set never holds more than
+  ``width`` non-zero blocks (blocks enter by price, a few swaps), and the grade is
+  the exact optimum over its kept blocks only (``capped = True``).  The
+  certificate against the whole program then bounds what the cap cost.
+  With ``formulation="direct"`` the whole program is solved and the ``width``
+  blocks of largest norm are kept and re-solved.
+
+**What "optimal" means.**  ``status == "optimal"`` iff the solver reported
+optimal *and* the certified relative gap of the problem the grade claims to
+solve (its whole program; the kept blocks for a greedy-capped grade) is at most
+:data:`OPTIMAL_RTOL`.  A solve that misses either goes through the retry policy
+of :mod:`mgdl_convex.faults`; if no attempt meets both, the best certified one is
+kept with status ``optimal_inaccurate`` and a warning.  The attempts are
+recorded in ``GradeResult.attempts``.
+
+**Pruning.**  Interior-point solutions hold blocks that are zero up to the
+solver's tolerance.  They are pruned (norm below ``PRUNE_RTOL`` of the largest);
+then the blocks below ``POLISH_RTOL`` are tried away too: the program restricted
+to the others is re-solved and kept only if its certificate against the whole
+program still meets the tolerance.  So the neurons a grade reports are those an
+exact optimum needs, not the solver's noise.
 """
 
 from __future__ import annotations
@@ -33,20 +51,25 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from .certificate import certify
-from .cones import cone_rows, pattern_kappa
+from .certificate import GradeCertificate, certify, program_kappa, program_rows
 from .faults import GradeTimeLimit, attempts_for, check_memory
 from .patterns import make_patterns
 from .program import BlockSolution, GradeProgram, monotone_bounds, solve_direct
 from .recovery import Neurons, prune, recover_neurons
 from .solvers import SolverError, warn_inaccurate
-from .working_set import solve_working_set
+from .working_set import WorkingSet, WorkingSetOptions, solve_working_set
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GradeSettings", "GradeResult", "fit_grade"]
+__all__ = ["GradeSettings", "GradeResult", "SolveOutcome", "solve_at_beta", "solve_grade_program", "fit_grade"]
 
 PRUNE_RTOL = 1e-7
+POLISH_RTOL = 1e-4
+#: a grade is "optimal" when its certified relative gap is at most this (100 x Clarabel's default)
+OPTIMAL_RTOL = 1e-6
+#: and its bounds hold to this, relative to max |e| (the certificate's primal must be feasible)
+FEASIBILITY_RTOL = 1e-8
+WIDTH_MODES = ("exact", "greedy")
 
 
 @dataclass(frozen=True)
@@ -63,6 +86,7 @@ class GradeSettings:
     solver_options: dict | None
     formulation: str
     time_limit: float | None = None
+    width_mode: str = "exact"
 
 
 @dataclass(frozen=True)
@@ -99,68 +123,194 @@ class GradeResult:
     time_patterns: float
     time_solve: float
     time_total: float
+    width_mode: str = "greedy"
+    path_steps: int = 0
+    beta_floor: float = 0.0
+    kept_relative_gap: float = 0.0
+    guarantee: str = "none"
+    c1_status: str = ""
+    c1_rounds: int = 0
+    constraint_points: int = 0
+    zones: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _solve_with_retries(program: GradeProgram, settings: GradeSettings, order, deadline, **prepared):
-    """The retry policy of :mod:`mgdl_convex.faults`; returns ``_solve``'s tuple and the attempts line."""
+@dataclass(frozen=True)
+class SolveOutcome:
+    """One solve of a grade program at one beta, certified.
+
+    ``solver_point`` is the solver's own solution (the best dual point), ``solution``
+    the pruned one the network is recovered from, ``certificate`` its certificate
+    against the whole program, ``kept_certificate`` the one over its kept blocks
+    (the same program unless the width was capped greedily).
+    """
+
+    solver_point: BlockSolution
+    solution: BlockSolution
+    stats: list
+    nu: np.ndarray
+    rounds: int
+    capped: bool
+    certificate: GradeCertificate
+    kept_certificate: GradeCertificate
+    working_set: WorkingSet | None = None
+    overflow: bool = False
+
+    feasibility: float = 0.0  # largest bound violation, relative to max |e|
+
+    @property
+    def accurate(self) -> bool:
+        """Certified: the gap of the problem it solves is within tolerance, at a feasible point.
+
+        The solver's own status of the last solve is not asked (an ``AlmostSolved`` point
+        whose certificate meets the tolerance is optimal to that tolerance, by weak duality).
+        """
+        return (
+            not self.overflow
+            and self.kept_certificate.relative_gap <= OPTIMAL_RTOL
+            and self.feasibility <= FEASIBILITY_RTOL
+        )
+
+    @property
+    def neurons(self) -> int:
+        return self.solution.n_blocks
+
+
+def _ws_options(settings: GradeSettings, deadline, **extra) -> WorkingSetOptions:
+    return WorkingSetOptions(
+        solver=settings.solver, solver_options=settings.solver_options, deadline=deadline, **extra
+    )
+
+
+def _polish(program: GradeProgram, sol: BlockSolution, settings, order, deadline, rows, complete):
+    """Drop the blocks below POLISH_RTOL if the re-solved rest is still certified (module docstring)."""
+    norms = sol.block_norms()
+    keep = norms > POLISH_RTOL * norms.max(initial=0.0)
+    if keep.all() or not keep.any():
+        return None
+    restrict = (sol.pattern[keep], sol.sign[keep])
+    res = solve_working_set(program, _ws_options(settings, deadline), order, rows=rows, restrict_to=restrict)
+    polished = prune(res.solution, PRUNE_RTOL)
+    cert = certify(program, polished, res.nu, complete, order, dual_point=res.solution, rows=rows)
+    scale = max(float(np.max(np.abs(program.e[: program.n]), initial=0.0)), 1e-300)
+    if cert.relative_gap > OPTIMAL_RTOL or polished.bound_violation(program) > FEASIBILITY_RTOL * scale:
+        return None
+    return res, polished, cert
+
+
+def _solve_once(program, settings, order, deadline, rows, initial_kappa, complete, start, overflow_blocks):
+    """One attempt: working set (or direct), pruning, polishing, certificates."""
+    if settings.formulation == "direct":
+        sol, stats, nu = solve_direct(program, settings.solver, settings.solver_options)
+        stats, rounds, capped, ws_state, overflow = [stats], 1, False, None, False
+        pruned = prune(sol, PRUNE_RTOL)
+        if settings.width_mode == "greedy" and pruned.n_blocks > settings.width:
+            top = np.argsort(-pruned.block_norms(), kind="stable")[: settings.width]
+            res = solve_working_set(
+                program, _ws_options(settings, deadline), order, rows=rows,
+                restrict_to=(pruned.pattern[top], pruned.sign[top]),
+            )
+            sol, nu, stats, rounds, capped = res.solution, res.nu, [*stats, *res.stats], 1 + res.info.rounds, True
+    else:
+        cap = settings.width if settings.width_mode == "greedy" else None
+        options = _ws_options(settings, deadline, max_blocks=cap, overflow_blocks=overflow_blocks)
+        res = solve_working_set(program, options, order, rows=rows, initial_kappa=initial_kappa, start=start)
+        sol, nu, stats, rounds = res.solution, res.nu, res.stats, res.info.rounds
+        capped, ws_state, overflow = res.info.capped, res.working_set, res.info.overflow
+        if not (res.info.converged or capped or overflow):
+            logger.warning("working set stopped after %d rounds without converging; see the certificate", rounds)
+    pruned = prune(sol, PRUNE_RTOL)
+    cert = certify(program, pruned, nu, complete, order, dual_point=sol, rows=rows)
+    kept = cert
+    if capped:
+        kept = certify(program, pruned, nu, complete, order, dual_point=sol, rows=rows,
+                       candidates=2 * pruned.pattern + (pruned.sign < 0))
+    elif not overflow and cert.relative_gap <= OPTIMAL_RTOL:
+        polished = _polish(program, pruned, settings, order, deadline, rows, complete)
+        if polished is not None:
+            more, pruned, cert = polished
+            kept, stats, rounds = cert, [*stats, *more.stats], rounds + more.info.rounds
+            sol, nu = more.solution, more.nu
+    scale = max(float(np.max(np.abs(program.e[: program.n]), initial=0.0)), 1e-300)
+    feasibility = pruned.bound_violation(program) / scale
+    return SolveOutcome(sol, pruned, stats, nu, rounds, capped, cert, kept, ws_state, overflow, feasibility)
+
+
+def solve_at_beta(
+    program: GradeProgram,
+    settings: GradeSettings,
+    order,
+    deadline=None,
+    *,
+    rows=None,
+    initial_kappa=None,
+    complete: bool = False,
+    start: WorkingSet | None = None,
+    overflow_blocks: int | None = None,
+) -> tuple[SolveOutcome, str]:
+    """The retry policy of :mod:`mgdl_convex.faults` around one certified solve; returns the outcome and
+    the attempts line.  An attempt counts as a success only when it is :attr:`SolveOutcome.accurate`."""
+    rows = rows if rows is not None else program_rows(program, order)
     tried, kept = [], None
     for solver, options, label in attempts_for(settings.solver, settings.solver_options):
+        attempt = replace(settings, solver=solver, solver_options=options)
         try:
-            out = _solve(program, replace(settings, solver=solver, solver_options=options), order, deadline, **prepared)
+            out = _solve_once(program, attempt, order, deadline, rows, initial_kappa, complete, start, overflow_blocks)
         except GradeTimeLimit:
             raise
         except SolverError as e:
             tried.append(f"{label}: {str(e)[:80]}")
             logger.warning("grade solve failed (%s): %s", label, e)
             continue
-        accurate = all(s.status == "optimal" for s in out[2])
-        tried.append(f"{label}: {'optimal' if accurate else 'optimal_inaccurate'}")
-        if kept is None or out[1].objective(program) < kept[1].objective(program):
+        if out.overflow:
+            return out, "; ".join([*tried, f"{label}: overflow"])  # the path's signal, not a fault
+        gap = out.kept_certificate.relative_gap
+        verdict = "optimal" if out.accurate else f"certified gap {gap:.1e}"
+        if gap <= OPTIMAL_RTOL and not out.accurate:
+            verdict = f"bounds violated by {out.feasibility:.1e}"
+        if out.stats and out.stats[-1].status != "optimal":
+            verdict += f" (solver: {out.stats[-1].status})"
+        tried.append(f"{label}: {verdict}")
+        if kept is None or gap < kept.kept_certificate.relative_gap:
             kept = out
-        if accurate:
-            return out, "; ".join(tried), True
+        if out.accurate:
+            return out, "; ".join(tried)
     if kept is None:
         raise SolverError(f"every attempt failed: {'; '.join(tried)}")
-    return kept, "; ".join(tried), False
+    return kept, "; ".join(tried)
 
 
-def _solve(program: GradeProgram, settings: GradeSettings, order, deadline=None, **prepared):
-    """Returns (solver's solution, pruned solution, statistics, bound multipliers nu, rounds, capped).
+@dataclass(frozen=True)
+class GradeSolve:
+    """The solve a grade keeps: its outcome, the beta it was taken at, and how beta was found."""
 
-    ``prepared`` may hold ``rows`` and ``initial_kappa`` for the working set.
-    """
-    if settings.formulation == "direct":
-        sol, stats, nu = solve_direct(program, settings.solver, settings.solver_options)
-        pruned = prune(sol, PRUNE_RTOL)
-        if pruned.n_blocks <= settings.width:
-            return sol, pruned, [stats], nu, 1, False
-        top = np.argsort(-pruned.block_norms(), kind="stable")[: settings.width]
-        restrict = (pruned.pattern[top], pruned.sign[top])
-        sol, more, info, nu = solve_working_set(
-            program,
-            settings.solver,
-            settings.solver_options,
-            order=order,
-            restrict_to=restrict,
-            deadline=deadline,
-            rows=prepared.get("rows"),
-        )
-        return sol, prune(sol, PRUNE_RTOL), [stats, *more], nu, 1 + info.rounds, True
-    sol, stats, info, nu = solve_working_set(
-        program,
-        settings.solver,
-        settings.solver_options,
-        order=order,
-        max_blocks=settings.width,
-        deadline=deadline,
-        **prepared,
+    outcome: SolveOutcome | None  # None: the zero grade
+    attempts: str
+    beta: float
+    path_steps: int
+
+
+def solve_grade_program(
+    program: GradeProgram, settings: GradeSettings, order, kappa_e: float, *, rows, initial_kappa, complete, deadline
+) -> GradeSolve:
+    """Solve at the floor beta (greedy / uncapped) or on the regularisation path (exact width)."""
+    if settings.width_mode == "exact":
+        from .path import solve_path
+
+        def at(beta, start, overflow):
+            return solve_at_beta(
+                replace(program, beta=beta), settings, order, deadline, rows=rows, complete=complete,
+                initial_kappa=initial_kappa, start=start, overflow_blocks=overflow,
+            )
+
+        found = solve_path(at, kappa_e, program.beta, settings.width)
+        return GradeSolve(found.outcome, found.attempts, found.beta, found.steps)
+    out, attempts = solve_at_beta(
+        program, settings, order, deadline, rows=rows, initial_kappa=initial_kappa, complete=complete
     )
-    if not (info.converged or info.capped):
-        logger.warning("working set stopped after %d rounds without converging; see the certificate", info.rounds)
-    return sol, prune(sol, PRUNE_RTOL), stats, nu, info.rounds, info.capped
+    return GradeSolve(out, attempts, program.beta, 1)
 
 
 def fit_grade(
@@ -178,34 +328,55 @@ def fit_grade(
     patterns = make_patterns(Zb, settings.patterns, settings.n_patterns, rng)
     check_memory(n, q, patterns.n_patterns, settings.width, settings.formulation)
     time_patterns = time.perf_counter() - t_start
-    rows = cone_rows(Zb, patterns.D, order)  # computed once, shared by every pricing below
-    kappa_all = pattern_kappa(Zb, patterns.D, e, rows)
-    kappa_e = float(kappa_all.max()) if kappa_all.size else 0.0
-    beta = settings.beta if settings.beta is not None else settings.beta_ratio * kappa_e
     bounds = monotone_bounds(e, settings.rho) if settings.rho is not None else (None, None)
-    program = GradeProgram(Zb=Zb, e=e, D=patterns.D, beta=beta, lower=bounds[0], upper=bounds[1])
-    loss_before = float(e @ e / (2 * n))
-
-    trivial = kappa_e <= beta or patterns.n_patterns == 0
+    program = GradeProgram(Zb=Zb, e=e, D=patterns.D, beta=0.0, lower=bounds[0], upper=bounds[1])
+    rows = program_rows(program, order)  # computed once, shared by every pricing below
+    kappa_all = program_kappa(program, e, rows)
+    kappa_e = float(kappa_all.max()) if kappa_all.size else 0.0
+    floor = settings.beta if settings.beta is not None else settings.beta_ratio * kappa_e
+    program = replace(program, beta=floor)
     t_solve = time.perf_counter()
-    if trivial:
-        sol = solver_point = BlockSolution(np.zeros(0, int), np.zeros(0), np.zeros((q, 0)))
-        stats, nu, rounds, capped, status, attempts = [], np.zeros(n), 0, False, "trivial", ""
-    else:
-        solved, attempts, accurate = _solve_with_retries(
-            program, settings, order, deadline, rows=rows, initial_kappa=kappa_all
+    trivial = kappa_e <= floor or patterns.n_patterns == 0
+    solved = None
+    if not trivial:
+        solved = solve_grade_program(
+            program, settings, order, kappa_e, rows=rows, initial_kappa=kappa_all,
+            complete=patterns.complete, deadline=deadline,
         )
-        solver_point, sol, stats, nu, rounds, capped = solved
-        status = "optimal" if accurate else "optimal_inaccurate"
-        if not accurate:
-            warn_inaccurate(f"grade {grade} ({attempts})")
+        program = replace(program, beta=solved.beta)
+        trivial = solved.outcome is None
     time_solve = time.perf_counter() - t_solve
+    layer, result = grade_result(
+        grade, program, solved, settings, patterns, kappa_e, floor, order, rows,
+        times=(time_patterns, time_solve, t_start),
+    )
+    return layer, result
 
-    layer = recover_neurons(sol)
-    convex_prediction = sol.prediction(program)
-    network_prediction = layer(Zb)
+
+def grade_result(grade, program, solved, settings, patterns, kappa_e, floor, order, rows, times, **extra):
+    """The grade's layer and its :class:`GradeResult` (training rows only) from a solve (None: zero grade)."""
+    time_patterns, time_solve, t_start = times
+    n, q = program.n, program.q
+    if solved is None or solved.outcome is None:
+        sol = BlockSolution(np.zeros(0, int), np.zeros(0), np.zeros((q, 0)))
+        cert = certify(program, sol, np.zeros(program.n_points), patterns.complete, order, rows=rows)
+        stats, rounds, capped, status, attempts, kept = [], 0, False, "trivial", "", cert
+        if solved is not None:
+            attempts = solved.attempts
+    else:
+        out = solved.outcome
+        sol, cert, kept, stats, rounds, capped = (
+            out.solution, out.certificate, out.kept_certificate, out.stats, out.rounds, out.capped
+        )
+        status = "optimal" if out.accurate else "optimal_inaccurate"
+        attempts = solved.attempts
+        if not out.accurate:
+            warn_inaccurate(f"grade {grade} ({attempts})")
+    layer = extra.pop("layer", None) or recover_neurons(sol)
+    e = program.e[:n]
+    convex_prediction = sol.prediction(program)[:n]
+    network_prediction = layer(program.Zb[:n])
     e_after = e - network_prediction
-    certificate = certify(program, sol, nu, patterns.complete, order, dual_point=solver_point, rows=rows)
     rho = settings.rho if settings.rho is not None else 1.0
     result = GradeResult(
         grade=grade,
@@ -214,23 +385,23 @@ def fit_grade(
         width=layer.width,
         n_patterns=patterns.n_patterns,
         patterns_complete=patterns.complete,
-        beta=float(beta),
+        beta=float(program.beta),
         kappa_before=kappa_e,
-        trivial=bool(trivial),
+        trivial=solved is None or solved.outcome is None,
         solver=settings.solver,
         status=status,
         attempts=attempts,
         solver_iterations=int(sum(s.iterations or 0 for s in stats)),
         working_set_rounds=rounds,
-        objective=certificate.primal,
-        dual_bound=certificate.dual,
-        gap=certificate.gap,
-        relative_gap=certificate.relative_gap,
-        certificate_scope=certificate.scope,
+        objective=cert.primal,
+        dual_bound=cert.dual,
+        gap=cert.gap,
+        relative_gap=cert.relative_gap,
+        certificate_scope=cert.scope,
         capped=bool(capped),
         recovery_gap=float(np.max(np.abs(network_prediction - convex_prediction), initial=0.0)),
         cone_violation=sol.cone_violation(program),
-        loss_before=loss_before,
+        loss_before=float(e @ e / (2 * n)),
         loss_after=float(e_after @ e_after / (2 * n)),
         max_abs_before=float(np.max(np.abs(e))),
         max_abs_after=float(np.max(np.abs(e_after))),
@@ -238,5 +409,10 @@ def fit_grade(
         time_patterns=time_patterns,
         time_solve=time_solve,
         time_total=time.perf_counter() - t_start,
+        width_mode=settings.width_mode,
+        path_steps=0 if solved is None else solved.path_steps,
+        beta_floor=float(floor),
+        kept_relative_gap=kept.relative_gap,
+        **extra,
     )
     return layer, result

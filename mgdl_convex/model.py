@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from .grade import GradeResult, GradeSettings, fit_grade
+from .grade import WIDTH_MODES, GradeResult, GradeSettings, fit_grade
 from .network import GradeLayer, carry_columns, forward
 from .solvers import SolverError, check_solver
 from .targets import Target, sample_grid, sample_uniform
@@ -92,6 +92,10 @@ class MultigradeRegressor:
     solver : "CLARABEL" (default), "SCS", "ECOS" or "MOSEK".
     solver_options : dict passed to the solver.
     formulation : "working_set" (default, exact, fast) or "direct" (the whole program).
+    width_mode : "exact" (default): each grade's beta is the smallest on the regularisation
+        path, down to the floor ``beta`` / ``beta_ratio``, whose exact optimum has at most
+        W neurons (:mod:`mgdl_convex.path`); "greedy": beta is the floor and the working set
+        is capped at W blocks (exact over the kept blocks only).
     tol : float, stop once the training loss 0.5*MSE is at most ``tol``.
     grade_time_limit : float or None, seconds allowed per grade (see :mod:`mgdl_convex.faults`).
     warm_start : bool, keep the grades already fitted and add grades up to ``n_grades``
@@ -116,6 +120,7 @@ class MultigradeRegressor:
         solver: str = "CLARABEL",
         solver_options: dict | None = None,
         formulation: str = "working_set",
+        width_mode: str = "exact",
         tol: float = 0.0,
         grade_time_limit: float | None = None,
         warm_start: bool = False,
@@ -135,6 +140,7 @@ class MultigradeRegressor:
         self.solver = solver
         self.solver_options = solver_options
         self.formulation = formulation
+        self.width_mode = width_mode
         self.tol = tol
         self.grade_time_limit = grade_time_limit
         self.warm_start = warm_start
@@ -176,6 +182,8 @@ class MultigradeRegressor:
             raise ValueError(f"patterns must be 'auto', 'all' or 'sampled', got {self.patterns!r}")
         if self.formulation not in FORMULATIONS:
             raise ValueError(f"formulation must be one of {FORMULATIONS}, got {self.formulation!r}")
+        if self.width_mode not in WIDTH_MODES:
+            raise ValueError(f"width_mode must be one of {WIDTH_MODES}, got {self.width_mode!r}")
         if self.solver_options is not None and not isinstance(self.solver_options, dict):
             raise ValueError(f"solver_options must be a dict, got {type(self.solver_options).__name__}")
         if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
@@ -194,6 +202,7 @@ class MultigradeRegressor:
             solver_options=self.solver_options,
             formulation=self.formulation,
             time_limit=None if limit is None else float(limit),
+            width_mode=self.width_mode,
         )
 
     # ------------------------------------------------------------------ fitting

@@ -3,20 +3,30 @@
 The direct program (:func:`mgdl_convex.program.solve_direct`) carries 2P weight
 blocks and 2nP cone rows, although at the optimum only a few blocks are
 non-zero and each cone is defined by a few rows.  This solver keeps the same
-program and the same optimum, and hands the solver only what can matter:
+program and the same optimum, and hands the solver only what can matter.
+Each round is a sequence of named steps:
 
-1. **Rows.**  Per pattern, the rows of :func:`mgdl_convex.cones.pattern_rows`
-   (all rows unless the samples lie along a 1-D curve).  After each solve the
-   kept blocks are checked against *every* row of their cone; a violated row is
-   added and the program solved again.
-2. **Blocks.**  Start from the ``initial_blocks`` (or, with a width cap, the
-   ``max_blocks``) blocks with the largest correlation ``kappa(e)`` with the
-   target.  After each solve, price every block left out with the effective
-   residual ``r - nu`` (the plain residual, corrected by the monotone bounds' multipliers when there are bounds; see
-   :func:`mgdl_convex.program.bound_multipliers`).  By the optimality
-   conditions of THEORY section 3 the zero block (i, sign) is optimal iff
-   ``kappa_i^{sign}(r) <= beta``; blocks above that are added (largest first)
-   and the program is solved again.
+1. **Solve** the program restricted to the working set (:func:`solve_blocks`).
+2. **Add rows.**  Per pattern the solver sees the rows of
+   :func:`mgdl_convex.cones.pattern_rows` (all rows unless the samples lie along
+   a 1-D curve).  The kept blocks are checked against *every* row of their cone;
+   a violated row is added and the program solved again.
+3. **Price** every block left out with the effective residual ``r - nu`` (the
+   residual on the training rows, corrected by the bounds' multipliers nu where
+   there are bounds; see :func:`mgdl_convex.program.bound_multipliers`).  By the
+   optimality conditions of the program the zero block (i, sign) is optimal iff
+   ``kappa_i^{sign}(r - nu) <= beta``; blocks above that are added (largest
+   first, ``initial_blocks`` per round, doubling after each round without progress
+   up to 16 times as many: with bounds, blocks help only in groups).
+4. **Drop** blocks that are zero at the restricted optimum (column deletion),
+   but only after a round that lowered the restricted optimum by more than
+   ``progress_rtol``.  Adding blocks never raises the restricted optimum and
+   dropping zero blocks does not change it, so between two drops the optimum
+   strictly decreases and no working set comes back: the loop ends.  Dropping
+   after a round without progress could cycle, and does with bounds, where a
+   block is useful only together with others (a bump between two zeros of e
+   needs several neurons at once): those rounds keep every block.
+5. **Swap** (width cap only, see below).
 
 It stops when no row is violated and no block left out prices above
 ``beta (1 + price_rtol)``: the restricted optimum, padded with zero blocks,
@@ -24,24 +34,90 @@ then satisfies the optimality conditions of the whole program.  Every block
 is priced in every round, so the result is exact for the patterns given, not
 a heuristic restriction; the grade's certificate
 (:mod:`mgdl_convex.certificate`) re-checks it independently.
+
+**Width cap (greedy).**  With ``max_blocks`` the working set never holds more
+non-zero blocks than that; once full, up to ``swap_rounds`` swaps replace the
+``swap_size`` weakest blocks by the best-priced ones left out, each kept only if
+the restricted optimum drops.  The result is exact over its kept blocks only.
+
+**Overflow.**  With ``overflow_blocks`` the loop gives up (``info.overflow``) once
+a restricted optimum has more non-zero blocks than that.  The regularisation path
+of :mod:`mgdl_convex.path` uses it to refuse betas whose optimum is far wider
+than the grade may be.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
+from .certificate import program_kappa, program_rows
 from .clarabel_native import solve_blocks_native
-from .cones import cone_rows, pattern_kappa
 from .faults import GradeTimeLimit
-from .program import BlockSolution, GradeProgram, bound_multipliers
+from .program import BlockSolution, GradeProgram, bound_constraints, bound_multipliers, effective_residual
 from .solvers import SolveStats, solve_problem
 
-__all__ = ["WorkingSetInfo", "solve_working_set", "solve_blocks"]
+__all__ = [
+    "WorkingSetOptions",
+    "WorkingSet",
+    "WorkingSetInfo",
+    "WorkingSetResult",
+    "solve_working_set",
+    "solve_blocks",
+]
+
+
+@dataclass(frozen=True)
+class WorkingSetOptions:
+    """How the working set is run (module docstring).
+
+    ``deadline`` is a ``time.perf_counter()`` value: between rounds, once it has
+    passed, :class:`~mgdl_convex.faults.GradeTimeLimit` is raised.
+    """
+
+    solver: str = "CLARABEL"
+    solver_options: dict | None = None
+    interface: str = "native"
+    initial_blocks: int = 16
+    max_rounds: int = 100
+    price_rtol: float = 1e-7
+    row_rtol: float = 1e-7
+    drop_rtol: float = 1e-6
+    progress_rtol: float = 1e-9
+    max_blocks: int | None = None
+    swap_rounds: int = 4
+    swap_size: int = 4
+    overflow_blocks: int | None = None
+    deadline: float | None = None
+
+
+@dataclass
+class WorkingSet:
+    """The blocks (pattern, sign) in the restricted program and the cone rows of each."""
+
+    pattern: np.ndarray
+    sign: np.ndarray
+    rows: list[np.ndarray]
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.pattern, self.sign = self.pattern[mask], self.sign[mask]
+        self.rows = [self.rows[b] for b in np.flatnonzero(mask)]
+
+    def add(self, blocks: np.ndarray, base_rows: list[np.ndarray]) -> None:
+        """Add blocks given as ``2 i`` (v_i) or ``2 i + 1`` (w_i)."""
+        self.pattern = np.concatenate([self.pattern, blocks // 2])
+        self.sign = np.concatenate([self.sign, np.where(blocks % 2 == 0, 1.0, -1.0)])
+        self.rows += [base_rows[i] for i in blocks // 2]
+
+    def block_ids(self) -> np.ndarray:
+        return 2 * self.pattern + (self.sign < 0)
+
+    def copy(self) -> WorkingSet:
+        return WorkingSet(self.pattern.copy(), self.sign.copy(), list(self.rows))
 
 
 @dataclass(frozen=True)
@@ -56,34 +132,48 @@ class WorkingSetInfo:
     converged: bool
     capped: bool
     pricing_time: float
+    overflow: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _restricted_problem(program: GradeProgram, pattern, sign, rows):
-    n, q = program.Zb.shape
-    B = len(pattern)
-    masks = program.D[:, pattern] * sign  # (n, B)
-    F = (masks[:, :, None] * program.Zb[:, None, :]).reshape(n, B * q)
+@dataclass(frozen=True)
+class WorkingSetResult:
+    """The restricted optimum (every block of the final working set), the statistics of every
+    solve, the summary, the bound multipliers ``nu`` of the last solve, and the working set
+    itself (to warm-start a related program)."""
+
+    solution: BlockSolution
+    stats: list[SolveStats]
+    info: WorkingSetInfo
+    nu: np.ndarray
+    working_set: WorkingSet = field(repr=False)
+
+
+# --------------------------------------------------------------------------- step 1: solve
+def _restricted_problem(program: GradeProgram, ws: WorkingSet):
+    n, q = program.n, program.q
+    B = len(ws.pattern)
+    masks = program.D[:, ws.pattern] * ws.sign  # (N, B)
+    F = (masks[:, :, None] * program.Zb[:, None, :]).reshape(program.n_points, B * q)
     X = cp.Variable((B, q))
     x = cp.vec(X, order="C")
     pred = sp.csr_matrix(F) @ x
     G_parts, r_idx, c_idx = [], [], []
     offset = 0
     for b in range(B):
-        R = rows[b]
-        s = 2.0 * program.D[R, pattern[b]] - 1.0
+        R = ws.rows[b]
+        s = 2.0 * program.D[R, ws.pattern[b]] - 1.0
         G_parts.append((s[:, None] * program.Zb[R]).ravel())
         r_idx.append(np.repeat(np.arange(offset, offset + R.size), q))
         c_idx.append(np.tile(np.arange(b * q, (b + 1) * q), R.size))
         offset += R.size
     G = sp.csr_matrix((np.concatenate(G_parts), (np.concatenate(r_idx), np.concatenate(c_idx))), shape=(offset, B * q))
-    constraints = [G @ x >= 0]
-    if program.bounded:
-        constraints += [pred <= program.upper, pred >= program.lower]
-    objective = cp.sum_squares(pred - program.e) / (2 * n) + program.beta * cp.sum(cp.norm(X, 2, axis=1))
-    return cp.Problem(cp.Minimize(objective), constraints), X, constraints[1:], offset
+    bounds = bound_constraints(program, pred)
+    loss = cp.sum_squares(pred[:n] - program.e[:n]) / (2 * n)
+    objective = loss + program.beta * cp.sum(cp.norm(X, 2, axis=1))
+    return cp.Problem(cp.Minimize(objective), [G @ x >= 0, *bounds]), X, bounds, offset
 
 
 def solve_blocks(
@@ -105,23 +195,41 @@ def solve_blocks(
         return solve_blocks_native(program, pattern, sign, rows, solver_options)
     if interface not in ("native", "cvxpy"):
         raise ValueError(f"interface must be 'native' or 'cvxpy', got {interface!r}")
-    problem, X, bounds, n_rows = _restricted_problem(program, pattern, sign, rows)
+    ws = WorkingSet(np.asarray(pattern), np.asarray(sign, dtype=float), rows)
+    problem, X, bounds, n_rows = _restricted_problem(program, ws)
     what = f"a grade program restricted to {len(pattern)} blocks (n={program.n}, q={program.q})"
     stats = solve_problem(problem, solver, solver_options, what)
     sol = BlockSolution(pattern=np.asarray(pattern), sign=np.asarray(sign, dtype=float), U=np.asarray(X.value).T)
     return sol, stats, bound_multipliers(program, bounds), n_rows
 
 
+def _solve_step(program: GradeProgram, ws: WorkingSet, options: WorkingSetOptions, rounds: int):
+    solver_options = options.solver_options
+    if options.deadline is not None:
+        left = options.deadline - time.perf_counter()
+        if left <= 0:
+            raise GradeTimeLimit(f"the grade's time limit ran out after {rounds} working-set round(s)")
+        if options.solver == "CLARABEL":
+            solver_options = {**(solver_options or {}), "time_limit": left}
+    return solve_blocks(program, ws.pattern, ws.sign, ws.rows, options.solver, solver_options, options.interface)
+
+
+# --------------------------------------------------------------------------- step 2: rows
 def _violated_rows(program: GradeProgram, sol: BlockSolution, rows: list[np.ndarray], rtol: float) -> list[np.ndarray]:
     """Rows left out of each block's program that its weights violate.
 
-    Violations are measured against ``rtol ||Zb_j|| max_b ||U_b||``: the solver
-    meets the rows it was given only to its own tolerance, so a block that is
-    numerically zero must not trigger rounds of its own.
+    A violation v at a row is a difference of v between the network and the convex
+    prediction there.  It counts once it exceeds ``rtol ||Zb_j|| max_b ||U_b||`` (the
+    solver meets the rows it was given only to its own tolerance, so a block that is
+    numerically zero must not trigger rounds of its own) and ``rtol * 0.1 max |e|``
+    (so that a solution that is zero up to noise does not either).
     """
-    s = 2.0 * program.D[:, sol.pattern] - 1.0
-    vals = s * (program.Zb @ sol.U)
-    scale = rtol * np.linalg.norm(program.Zb, axis=1) * max(float(sol.block_norms().max(initial=0.0)), 1e-300)
+    m = program.n_cone
+    s = 2.0 * program.D[:, sol.pattern][:m] - 1.0
+    vals = s * (program.Zb[:m] @ sol.U)
+    largest = max(float(sol.block_norms().max(initial=0.0)), 1e-300)
+    floor = rtol * 0.1 * float(np.max(np.abs(program.e[: program.n]), initial=0.0))
+    scale = np.maximum(rtol * np.linalg.norm(program.Zb[:m], axis=1) * largest, floor)
     out = []
     for b in range(sol.n_blocks):
         bad = np.flatnonzero(vals[:, b] < -scale)
@@ -129,127 +237,139 @@ def _violated_rows(program: GradeProgram, sol: BlockSolution, rows: list[np.ndar
     return out
 
 
-def solve_working_set(
-    program: GradeProgram,
-    solver: str,
-    solver_options: dict | None = None,
-    order: np.ndarray | None = None,
-    initial_blocks: int = 16,
-    max_rounds: int = 60,
-    price_rtol: float = 1e-6,
-    row_rtol: float = 1e-7,
-    drop_rtol: float = 1e-6,
-    interface: str = "native",
-    restrict_to: tuple[np.ndarray, np.ndarray] | None = None,
-    max_blocks: int | None = None,
-    swap_rounds: int = 4,
-    swap_size: int = 4,
-    deadline: float | None = None,
-    rows: list[np.ndarray] | None = None,
-    initial_kappa: np.ndarray | None = None,
-) -> tuple[BlockSolution, list[SolveStats], WorkingSetInfo, np.ndarray]:
-    """Solve the grade program exactly by working sets (module docstring).
+def _add_rows(program: GradeProgram, sol: BlockSolution, ws: WorkingSet, rtol: float) -> int:
+    added = 0
+    for b, extra in enumerate(_violated_rows(program, sol, ws.rows, rtol)):
+        if extra.size:
+            ws.rows[b] = np.union1d(ws.rows[b], extra)
+            added += extra.size
+    return added
 
-    ``order`` sorts the samples along a 1-D curve (enables row reduction).
-    ``restrict_to = (pattern, sign)`` fixes the blocks (no pricing): the
-    program then is the one restricted to those blocks.
-    ``max_blocks`` caps the working set (the grade's width): once that many
-    blocks are non-zero no block is added, and the result is the exact optimum
-    of the program restricted to them (``info.capped``); the certificate's gap
-    against the whole program then bounds what the cap cost.  When capped, up
-    to ``swap_rounds`` swaps replace the ``swap_size`` weakest blocks by the
-    best-priced ones left out, each kept only if the restricted optimum drops.
-    ``deadline`` (a ``time.perf_counter()`` value) raises ``GradeTimeLimit``
-    between rounds once passed.  ``rows`` and ``initial_kappa`` (the cone rows of every
-    pattern and the prices of the target) may be passed in when the caller has them.
-    Returns the solution (kept blocks only), the statistics of every solve, the
-    working-set summary and the bound multipliers ``nu`` of the last solve.
-    """
-    beta = program.beta
-    base_rows = rows if rows is not None else cone_rows(program.Zb, program.D, order)
-    pricing_time = 0.0
+
+# --------------------------------------------------------------------------- step 3: price
+def _price(program: GradeProgram, sol: BlockSolution, nu: np.ndarray, ws: WorkingSet, base_rows, threshold: float):
+    """Prices of every block, those in the working set set to -inf (shape (P, 2))."""
+    r_eff = effective_residual(program, sol.prediction(program), nu)
+    kap = program_kappa(program, r_eff, base_rows, threshold=threshold)
+    kap[ws.pattern, np.where(ws.sign > 0, 0, 1)] = -np.inf
+    return kap
+
+
+# --------------------------------------------------------------------------- step 4: drop
+def _nonzero(sol: BlockSolution, rtol: float) -> np.ndarray:
+    norms = sol.block_norms()
+    return norms > rtol * max(float(norms.max(initial=0.0)), 1e-300)
+
+
+# --------------------------------------------------------------------------- the loop
+def _initial_working_set(program, options, base_rows, initial_kappa, restrict_to, start) -> tuple[WorkingSet, float]:
     if restrict_to is not None:
         pattern, sign = (np.asarray(a) for a in restrict_to)
-    else:
-        t0 = time.perf_counter()
-        kap = initial_kappa if initial_kappa is not None else pattern_kappa(program.Zb, program.D, program.e, base_rows)
-        pricing_time += time.perf_counter() - t0
-        top = np.argsort(-kap.ravel(), kind="stable")[: max_blocks or initial_blocks]
-        pattern, sign = top // 2, np.where(top % 2 == 0, 1.0, -1.0)
-    rows = [base_rows[i] for i in pattern]
+        return WorkingSet(pattern, np.asarray(sign, dtype=float), [base_rows[i] for i in pattern]), 0.0
+    if start is not None:
+        return start.copy(), 0.0
+    t0 = time.perf_counter()
+    if initial_kappa is None:
+        zero = np.zeros(program.n_points)
+        initial_kappa = program_kappa(program, effective_residual(program, zero, zero), base_rows)
+    kap = initial_kappa
+    top = np.argsort(-kap.ravel(), kind="stable")[: options.max_blocks or options.initial_blocks]
+    ws = WorkingSet(np.zeros(0, int), np.zeros(0), [])
+    ws.add(top, base_rows)
+    return ws, time.perf_counter() - t0
+
+
+def solve_working_set(
+    program: GradeProgram,
+    options: WorkingSetOptions | None = None,
+    order: np.ndarray | None = None,
+    *,
+    rows: list[np.ndarray] | None = None,
+    initial_kappa: np.ndarray | None = None,
+    restrict_to: tuple[np.ndarray, np.ndarray] | None = None,
+    start: WorkingSet | None = None,
+) -> WorkingSetResult:
+    """Solve the grade program exactly by working sets (module docstring).
+
+    ``order`` sorts the real rows along a 1-D curve (enables row reduction).
+    ``rows`` and ``initial_kappa`` (the cone rows of every pattern and the prices of the
+    target) may be passed in when the caller has them.  ``restrict_to = (pattern, sign)``
+    fixes the blocks (no pricing): the program then is the one restricted to them.
+    ``start`` warm-starts from another program's working set (same patterns).
+    """
+    options = options or WorkingSetOptions()
+    beta = program.beta
+    threshold = beta * (1 + options.price_rtol)
+    base_rows = rows if rows is not None else program_rows(program, order)
+    ws, pricing_time = _initial_working_set(program, options, base_rows, initial_kappa, restrict_to, start)
     stats: list[SolveStats] = []
-    rows_added = 0
-    max_out = 0.0
-    converged = capped = False
-    best = None  # (objective, sol, nu, n_rows) of the best capped solution, once capped
-    swaps_left = swap_rounds
-    rounds = 0
-    while rounds < max_rounds:
+    rows_added, max_out = 0, 0.0
+    converged = capped = overflow = False
+    best = None  # (objective, sol, nu, n_rows, working set) of the best capped solution, once capped
+    swaps_left = options.swap_rounds
+    last_objective = np.inf
+    rounds = stalled = 0
+    while rounds < options.max_rounds:
+        sol, st, nu, n_rows = _solve_step(program, ws, options, rounds)
         rounds += 1
-        options = solver_options
-        if deadline is not None:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                raise GradeTimeLimit(f"the grade's time limit ran out after {rounds - 1} working-set round(s)")
-            if solver == "CLARABEL":
-                options = {**(solver_options or {}), "time_limit": left}
-        sol, st, nu, n_rows = solve_blocks(program, pattern, sign, rows, solver, options, interface)
         stats.append(st)
+        objective = sol.objective(program)
+        violated = _add_rows(program, sol, ws, options.row_rtol)
+        rows_added += violated
+        solved = ws.copy()  # the blocks of sol, with their rows
         if best is not None:
-            if sol.objective(program) >= best[0]:
-                _, sol, nu, n_rows = best  # the swap did not pay: keep the best capped solution
+            if objective >= best[0]:
+                _, sol, nu, n_rows, solved = best  # the swap did not pay: keep the best capped solution
                 break
-            best = (sol.objective(program), sol, nu, n_rows)
-        violated = _violated_rows(program, sol, rows, row_rtol)
-        for b, extra in enumerate(violated):
-            if extra.size:
-                rows[b] = np.union1d(rows[b], extra)
-                rows_added += extra.size
+            best = (objective, sol, nu, n_rows, solved)
         if restrict_to is not None:
-            if not any(v.size for v in violated):
+            if not violated:
                 converged = True
                 break
             continue
+        nonzero = _nonzero(sol, options.drop_rtol)
+        if options.overflow_blocks is not None and nonzero.sum() > options.overflow_blocks:
+            overflow = True
+            break
         t0 = time.perf_counter()
-        r_eff = program.e - sol.prediction(program) - nu
-        kap = pattern_kappa(program.Zb, program.D, r_eff, base_rows, threshold=beta * (1 + price_rtol))
+        kap = _price(program, sol, nu, ws, base_rows, threshold)
         pricing_time += time.perf_counter() - t0
-        kap[pattern, np.where(sign > 0, 0, 1)] = -np.inf
-        max_out = float(max(0.0, kap.max()))
-        new = np.flatnonzero(kap.ravel() > beta * (1 + price_rtol))
-        if new.size == 0 and not any(v.size for v in violated):
+        max_out = float(max(0.0, kap.max(initial=0.0)))
+        new = np.flatnonzero(kap.ravel() > threshold)
+        if new.size == 0 and not violated:
             converged = True
             break
-        # blocks that are zero at this optimum leave the working set (column deletion);
-        # they are priced again in every round, so the stopping test stays exact
-        keep = sol.block_norms() > drop_rtol * max(float(sol.block_norms().max(initial=0.0)), 1e-300)
-        room = initial_blocks if max_blocks is None else min(initial_blocks, max_blocks - int(keep.sum()))
+        progress = objective < last_objective - options.progress_rtol * max(abs(objective), 1e-300)
+        last_objective = min(last_objective, objective)
+        stalled = 0 if progress else stalled + 1
+        keep = nonzero if progress else np.ones(len(ws.pattern), dtype=bool)
+        room = options.initial_blocks * 2 ** min(stalled, 4)  # no progress: larger batches
+        if options.max_blocks is not None:
+            keep = nonzero  # capped: only non-zero blocks count against the width
+            room = min(room, options.max_blocks - int(keep.sum()))
         new = new[np.argsort(-kap.ravel()[new], kind="stable")]
-        if room <= 0 and new.size and not any(v.size for v in violated):
+        if room <= 0 and new.size and not violated:
             capped = True
             if swaps_left == 0:
                 break
             # swap: the weakest blocks make way for the best-priced ones; kept only if it pays
             swaps_left -= 1
-            best = best or (sol.objective(program), sol, nu, n_rows)
-            k = min(swap_size, new.size, int(keep.sum()))
+            best = best or (objective, sol, nu, n_rows, solved)
+            k = min(options.swap_size, new.size, int(keep.sum()))
             weakest = np.argsort(sol.block_norms() + np.where(keep, 0, np.inf), kind="stable")[:k]
             keep[weakest] = False
             room = k
-        new = new[: max(room, 0)]
-        pattern, sign = pattern[keep], sign[keep]
-        rows = [rows[b] for b in np.flatnonzero(keep)]
-        pattern = np.concatenate([pattern, new // 2])
-        sign = np.concatenate([sign, np.where(new % 2 == 0, 1.0, -1.0)])
-        rows += [base_rows[i] for i in new // 2]
+        ws.keep(keep)
+        ws.add(new[: max(room, 0)], base_rows)
     info = WorkingSetInfo(
         rounds=rounds,
-        blocks=len(pattern),
+        blocks=len(sol.pattern),
         rows=n_rows,
         rows_added=rows_added,
         max_kappa_outside=max_out,
         converged=converged,
         capped=capped,
         pricing_time=pricing_time,
+        overflow=overflow,
     )
-    return sol, stats, info, nu
+    return WorkingSetResult(sol, stats, info, nu, solved)

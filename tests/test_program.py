@@ -10,9 +10,15 @@ from mgdl_convex.patterns import sample_patterns
 from mgdl_convex.problems import feature_grade_program, first_grade_program
 from mgdl_convex.program import BlockSolution, GradeProgram, monotone_bounds, solve_direct
 from mgdl_convex.recovery import recover_neurons
-from mgdl_convex.working_set import solve_working_set
+from mgdl_convex.working_set import WorkingSetOptions, solve_working_set
 
 TIGHT = {"tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9, "tol_feas": 1e-9}
+
+
+def _ws(prog, order=None, **options):
+    """The working set with tight Clarabel tolerances: (solution, stats, info, nu)."""
+    res = solve_working_set(prog, WorkingSetOptions(solver_options=TIGHT, **options), order)
+    return res.solution, res.stats, res.info, res.nu
 
 
 @settings(max_examples=40, deadline=None)
@@ -49,7 +55,7 @@ def _feature_grade():
 def test_working_set_reaches_the_direct_optimum(make, interface):
     prog, x = make()
     direct, _, _ = solve_direct(prog, "CLARABEL", TIGHT)
-    ws, _, info, nu = solve_working_set(prog, "CLARABEL", TIGHT, order=np.argsort(x), interface=interface)
+    ws, _, info, nu = _ws(prog, np.argsort(x), interface=interface)
     assert info.converged
     assert ws.objective(prog) == pytest.approx(direct.objective(prog), rel=1e-6)
     np.testing.assert_allclose(ws.prediction(prog), direct.prediction(prog), atol=1e-4)
@@ -67,7 +73,7 @@ def test_clarabel_and_scs_agree_at_tight_tolerance():
 
 def test_row_reduction_keeps_the_cone_on_a_1d_curve():
     prog, x = _feature_grade()
-    ws, _, info, _ = solve_working_set(prog, "CLARABEL", TIGHT, order=np.argsort(x))
+    ws, _, info, _ = _ws(prog, np.argsort(x))
     assert info.rows < prog.n * info.blocks  # fewer rows than the direct program
     assert ws.cone_violation(prog) < 1e-6  # yet every one of the n rows holds
 
@@ -76,7 +82,7 @@ def test_monotone_bounds_hold_on_every_training_point():
     prog, x = _feature_grade()
     lo, hi = monotone_bounds(prog.e, 1.0)
     bounded = GradeProgram(prog.Zb, prog.e, prog.D, prog.beta, lo, hi)
-    sol, _, info, nu = solve_working_set(bounded, "CLARABEL", TIGHT, order=np.argsort(x))
+    sol, _, info, nu = _ws(bounded, np.argsort(x))
     g = sol.prediction(bounded)
     assert np.all(np.abs(prog.e - g) <= np.abs(prog.e) + 1e-7)
     direct, _, nu_d = solve_direct(bounded, "CLARABEL", TIGHT)
@@ -87,7 +93,7 @@ def test_monotone_bounds_hold_on_every_training_point():
 
 def test_certificate_exposes_a_perturbed_solution():
     prog, x = _first_grade()
-    sol, _, _, nu = solve_working_set(prog, "CLARABEL", TIGHT, order=np.argsort(x))
+    sol, _, _, nu = _ws(prog, np.argsort(x))
     good = certify(prog, sol, nu, True, np.argsort(x))
     worse = BlockSolution(sol.pattern, sol.sign, sol.U * 0.9)
     bad = certify(prog, worse, nu, True, np.argsort(x))
@@ -125,7 +131,7 @@ def _gd_nonconvex(prog, width, rng, steps=4000, lr=0.02):
 def test_all_patterns_optimum_beats_gradient_descent_restarts():
     """1-D, every pattern: the convex optimum is the global optimum of the non-convex grade."""
     prog, x = _first_grade(n=30, beta=5e-3)
-    sol, _, _, _ = solve_working_set(prog, "CLARABEL", TIGHT, order=np.argsort(x))
+    sol, _, _, _ = _ws(prog, np.argsort(x))
     convex = sol.objective(prog)
     rng = np.random.default_rng(0)
     restarts = [_gd_nonconvex(prog, width=12, rng=rng) for _ in range(10)]
@@ -143,10 +149,33 @@ def test_2d_degenerate_grid_certificate_agrees_with_a_full_solve():
     e = np.sin(3 * g[:, 0]) * np.cos(2 * g[:, 1]) + g[:, 1]
     prog = GradeProgram(Zb=Zb, e=e, D=enumerate_patterns(Zb).D, beta=5e-3)
     direct, _, _ = solve_direct(prog, "CLARABEL", TIGHT)
-    ws, _, _, nu = solve_working_set(prog, "CLARABEL", TIGHT)
+    ws, _, _, nu = _ws(prog)
     cert = certify(prog, ws, nu, complete=True)
     optimum = direct.objective(prog)
     assert cert.dual <= optimum + 1e-9  # a lower bound on the true optimum
     assert cert.primal == pytest.approx(optimum, rel=1e-6)
     assert 0 <= cert.relative_gap + 1e-9 and cert.relative_gap < 1e-6
     assert cert.scope.startswith("all patterns")
+
+
+@pytest.mark.parametrize("ratio", [1e-2, 1e-3])
+def test_bounded_working_set_equals_an_independent_direct_solve(ratio):
+    """Bounds 0 <= g/e <= 2 on a residual with many sign changes: a block helps only together with
+    others, so pricing with the bounds' multipliers and the stopping rule are what is tested."""
+    from mgdl_convex.certificate import max_kappa
+
+    x = np.linspace(0.0, 1.0, 64)
+    e = np.sin(2 * np.pi * x) + np.sin(11 * np.pi * x) + np.sin(20 * np.pi * x)
+    free, _ = first_grade_program(n=64, beta=1.0)
+    free = GradeProgram(free.Zb, e, free.D, 1.0)
+    beta = ratio * max_kappa(free, e, np.argsort(x))
+    lo, hi = monotone_bounds(e, 1.0)
+    prog = GradeProgram(free.Zb, e, free.D, beta, lo, hi)
+    direct, _, _ = solve_direct(prog, "CLARABEL", TIGHT)
+    sol, _, info, nu = _ws(prog, np.argsort(x))
+    assert info.converged
+    assert sol.objective(prog) == pytest.approx(direct.objective(prog), rel=1e-6)
+    assert sol.bound_violation(prog) < 1e-7
+    cert = certify(prog, sol, nu, complete=True, order=np.argsort(x))
+    assert -1e-7 <= cert.relative_gap < 1e-6
+    assert cert.dual <= direct.objective(prog) + 1e-9

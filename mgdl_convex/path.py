@@ -1,0 +1,112 @@
+"""Exact at fixed width: choose a grade's beta on the regularisation path.
+
+For beta >= kappa(e) the zero grade is optimal; as beta falls the optimum's
+number of non-zero blocks k(beta) grows, though not always monotonically.
+Any beta whose *exact* optimum has ``k(beta) <= W`` gives a grade that is both
+the certified optimum of its whole program and a network of width W; with every
+pattern enumerated (1-D and 2-D grade inputs) it is the global optimum of the
+non-convex width-W grade (a width-W network maps to a feasible point of the
+program with no larger objective, and the optimum is realised by W neurons).
+
+The path::
+
+    beta_j = kappa(e) * ratio^j,   j = 1, 2, ...   down to the floor (beta or beta_ratio kappa)
+
+is walked downwards, each solve warm-started from the working set of the
+previous one.  A beta is *good* when its solve is certified (relative gap <=
+1e-6) and uses at most W neurons.  The walk stops at the first bad beta (or at
+the floor, which is taken if good); then ``refine`` bisection steps (geometric
+midpoints) between the last good and the first bad beta look for a smaller good
+one.  The grade is the smallest good beta found.
+
+**Overflow.**  A restricted optimum with more than ``overflow * W`` non-zero
+blocks ends that beta's solve early and counts as bad.  This keeps the working
+sets small, and it is sound in the only sense that matters: it can only make
+a beta look bad, never good, so the chosen grade is still a certified exact
+optimum with at most W neurons.  What it can cost is minimality: a beta whose
+restricted optima pass through a wide working set on the way to a narrow exact
+optimum would be refused, and a larger beta chosen.  (A wide restricted optimum
+does not prove the whole optimum is wide.)
+
+A solve that is not certified (gap above the tolerance after the retry policy)
+also counts as bad: the path never keeps an uncertified grade.  If no beta below
+kappa is good, the grade is the zero grade.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["PathResult", "solve_path", "PATH_RATIO", "REFINE_STEPS", "OVERFLOW_FACTOR"]
+
+PATH_RATIO = 0.5
+REFINE_STEPS = 3
+OVERFLOW_FACTOR = 4
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """The kept solve (None: the zero grade), its beta, and how many solves the path took."""
+
+    outcome: object | None
+    attempts: str
+    beta: float
+    steps: int
+
+
+def solve_path(
+    solve_at,
+    kappa: float,
+    floor: float,
+    width: int,
+    ratio: float = PATH_RATIO,
+    refine: int = REFINE_STEPS,
+    overflow: int = OVERFLOW_FACTOR,
+) -> PathResult:
+    """Walk the path (module docstring).
+
+    ``solve_at(beta, start, overflow_blocks)`` returns ``(outcome, attempts)`` with
+    ``outcome.accurate``, ``outcome.neurons``, ``outcome.overflow`` and ``outcome.working_set``.
+    """
+    if not (0 < floor < kappa):
+        return PathResult(None, "", kappa, 0)
+    steps = 0
+    good = None  # (beta, outcome, attempts)
+    bad_beta = None
+    start = None
+    cap = overflow * width
+
+    def try_beta(beta, start):
+        nonlocal steps
+        steps += 1
+        outcome, attempts = solve_at(beta, start, cap)
+        ok = outcome.accurate and not outcome.overflow and outcome.neurons <= width
+        return ok, outcome, attempts
+
+    beta = kappa * ratio
+    while True:
+        beta = max(beta, floor)
+        ok, outcome, attempts = try_beta(beta, start)
+        if not ok:
+            bad_beta = beta
+            break
+        good = (beta, outcome, attempts)
+        start = outcome.working_set
+        if beta <= floor:
+            break
+        beta *= ratio
+    if bad_beta is not None:
+        hi = good[0] if good is not None else kappa
+        lo = bad_beta
+        for _ in range(refine):
+            mid = math.sqrt(hi * lo)
+            ok, outcome, attempts = try_beta(mid, good[1].working_set if good is not None else None)
+            if ok:
+                good, hi = (mid, outcome, attempts), mid
+            else:
+                lo = mid
+    if good is None:
+        return PathResult(None, f"no beta below kappa gives a certified grade of width <= {width}", kappa, steps)
+    beta, outcome, attempts = good
+    return PathResult(outcome, attempts, beta, steps)
