@@ -36,6 +36,7 @@ __all__ = ["block_features", "compress_loss"]
 
 SAMPLE_CHUNK = 2**15
 ROW_CHUNK_BYTES = 2**25
+RANK_RTOL = 1e-13
 
 
 def block_features(Z: np.ndarray, masks: np.ndarray, sign: np.ndarray) -> np.ndarray:
@@ -56,11 +57,17 @@ def _group_rows(Z: np.ndarray, masks: np.ndarray, e: np.ndarray):
     ends = np.cumsum(counts)
     for g in np.flatnonzero(big):
         idx = members[ends[g] - counts[g] : ends[g]]
-        R = np.linalg.qr(np.column_stack([Z[idx], e[idx]]), mode="r")
-        Zs.append(R[:q, :q])
-        es.append(R[:q, q])
-        Ms.append(np.repeat(masks[idx[:1]], q, axis=0))
-        const += float(R[q, q]) ** 2
+        Zg, eg = Z[idx], e[idx]
+        Q, R, perm = sla.qr(Zg, mode="economic", pivoting=True, check_finite=False)
+        rhs = Q.T @ eg
+        res = eg - Q @ rhs
+        rank = int(np.sum(np.abs(np.diag(R)) > RANK_RTOL * abs(R[0, 0]))) if R[0, 0] != 0 else 0
+        rows = np.empty((rank, q))
+        rows[:, perm] = R[:rank]
+        Zs.append(rows)
+        es.append(rhs[:rank])
+        Ms.append(np.repeat(masks[idx[:1]], rank, axis=0))
+        const += float(res @ res) + float(rhs[rank:] @ rhs[rank:])
     return np.concatenate(Zs), np.concatenate(Ms), np.concatenate(es), const
 
 
