@@ -19,8 +19,10 @@ interior: Clarabel then stalls short of its tolerances).
 
 A bound on a training row is a bound on its ``p``: an identity row instead of
 a dense row of F, which keeps the bounded program as sparse as the plain one.
-When n > qB and nothing is bounded the loss rows are first compressed by a
-QR factorisation of ``[F, e]``, so the solver sees qB residual rows, not n.
+When n > qB and nothing is bounded the loss rows are first compressed
+(:func:`mgdl_convex.compression.compress_loss`: samples grouped by their masks, then a
+streamed QR of ``[F, e]`` that never holds F), so the solver sees at most qB residual
+rows, not n.
 The residual is a variable rather than ``P = F'F / n``: forming ``F'F``
 squares the conditioning and cost 3e-7 relative accuracy in the objective in a
 test here.  CVXPY's compilation of the same program costs seconds per round
@@ -44,6 +46,7 @@ import clarabel
 import numpy as np
 import scipy.sparse as sp
 
+from .compression import block_features, compress_loss
 from .faults import GradeTimeLimit
 from .program import BlockSolution, GradeProgram, bounded_rows
 from .solvers import SolveStats, check_status
@@ -70,18 +73,6 @@ CLARABEL_STATUS = {
     "NumericalError": "solver_error",
     "InsufficientProgress": "solver_error",
 }
-
-
-def _compress(F: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """``R, Q'e`` and the constant with ``||Fx - e||^2 / 2n = ||Rx - Q'e||^2 / 2n + const``.
-
-    One QR factorisation of ``[F, e]`` (n x (N + 1), n > N): the last column of
-    its R holds ``Q'e`` and, in its last entry, the part of ``e`` outside the
-    range of F.  The solver then sees N residual rows instead of n.
-    """
-    n, N = F.shape
-    R = np.linalg.qr(np.column_stack([F, e]), mode="r")
-    return R[:N, :N], R[:N, N], float(R[N, N] ** 2) / (2 * n)
 
 
 def _settings(options: dict | None) -> clarabel.DefaultSettings:
@@ -118,23 +109,18 @@ class ClarabelProblem:
     build_time: float
 
 
-def _block_matrix(program: GradeProgram, pattern, sign) -> np.ndarray:
-    """``F = [sign_b D_b Zb]_b`` on every row of the program (N x qB)."""
-    N, q = program.Zb.shape
-    masks = program.D[:, pattern] * sign
-    return (masks[:, :, None] * program.Zb[:, None, :]).reshape(N, len(pattern) * q)
-
-
 def build_problem(program: GradeProgram, pattern, sign, rows: list[np.ndarray]) -> ClarabelProblem:
     """Clarabel's standard form of the restricted program (module docstring)."""
     t0 = time.perf_counter()
     n, q = program.n, program.q
     B = len(pattern)
     N = B * q
-    F = _block_matrix(program, pattern, sign)
-    F_train, e_train = F[:n], program.e[:n]
-    compress = n > N and not program.bounded and not program.extra_rows
-    F_loss, e_loss, offset = _compress(F_train, e_train) if compress else (F_train, e_train, 0.0)
+    if n > N and not program.bounded and not program.extra_rows:
+        F_loss, e_loss, const = compress_loss(program.Zb, program.D, program.e, pattern, sign)
+        F, offset = None, const / (2 * n)
+    else:
+        F = block_features(program.Zb, program.D[:, pattern], sign)
+        F_loss, e_loss, offset = F[:n], program.e[:n], 0.0
     k = F_loss.shape[0]
     P = sp.block_diag([sp.csc_matrix((N + B, N + B)), sp.identity(k) / n], format="csc")
     c = np.concatenate([np.zeros(N), np.full(B, program.beta), np.zeros(k)])

@@ -24,12 +24,18 @@ non-negative least-squares problem on the q x rows matrix ``G^T``).
 ``||c_i||`` is an upper bound used to skip patterns cheaply.  kappa is the
 quantity of THEORY section 3: the zero block (i, sign) is optimal iff its
 kappa is at most beta.
+
+Every pattern of a 1-D input (a :class:`~mgdl_convex.thresholds.ThresholdPatterns`)
+has its cone rows and kappa in closed form, in O(n) for all of them together; the
+functions below hand those over to it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import nnls
+
+from .thresholds import ThresholdPatterns
 
 __all__ = ["interior_samples", "pattern_rows", "cone_rows", "project_to_cone", "pattern_kappa"]
 
@@ -66,8 +72,11 @@ def pattern_rows(D_col: np.ndarray, interior: np.ndarray, order: np.ndarray | No
     return np.flatnonzero(~(drop & interior))
 
 
-def cone_rows(Zb: np.ndarray, D: np.ndarray, order: np.ndarray | None) -> list[np.ndarray]:
-    """:func:`pattern_rows` for every pattern (columns of D)."""
+def cone_rows(Zb: np.ndarray, D: np.ndarray | ThresholdPatterns, order: np.ndarray | None):
+    """:func:`pattern_rows` for every pattern (columns of D): a list, or a lazy sequence for threshold patterns."""
+    if isinstance(D, ThresholdPatterns):
+        D.check_input(Zb)
+        return D.cone_rows()
     interior = interior_samples(Zb, order)
     return [pattern_rows(D[:, i], interior, order) for i in range(D.shape[1])]
 
@@ -82,11 +91,15 @@ def project_to_cone(c: np.ndarray, G: np.ndarray) -> np.ndarray:
     return c + G.T @ lam
 
 
+#: bytes of the float copy of D's columns that pricing holds at a time
+PRICING_CHUNK_BYTES = 2**26
+
+
 def pattern_kappa(
     Zb: np.ndarray,
-    D: np.ndarray,
+    D: np.ndarray | ThresholdPatterns,
     r: np.ndarray,
-    rows: list[np.ndarray],
+    rows,
     threshold: float = 0.0,
     candidates: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -95,19 +108,30 @@ def pattern_kappa(
     Patterns whose cheap bound ``||c_i||`` is at most ``threshold`` are not
     projected: their entries hold that bound instead (an upper bound of kappa,
     enough to show they are at most ``threshold``).  ``candidates`` restricts
-    the work to some patterns; the others get ``nan``.
+    the work to some patterns; the others get ``nan``.  Threshold patterns
+    get the exact kappa everywhere (it costs O(n) for all of them).
     """
     n, P = D.shape
+    if isinstance(D, ThresholdPatterns):
+        D.check_input(Zb)
+        kap = D.kappa(r)
+        if candidates is not None:
+            out = np.full((P, 2), np.nan)
+            out[candidates] = kap[candidates]
+            return out
+        return kap
     out = np.full((P, 2), np.nan)
     idx = np.arange(P) if candidates is None else np.asarray(candidates)
     if idx.size == 0:
         return out
-    # c_i = Zb' D_i r / n for all candidates, in column chunks (D can be n x 2n)
+    # c_i = Zb' D_i r / n for all candidates, a few columns of D at a time in float
+    # (a bool operand would send the product to numpy's slow mixed-type loop)
     C = np.empty((Zb.shape[1], idx.size))
     Zr = Zb * r[:, None]
-    for start in range(0, idx.size, 4096):
-        cols = idx[start : start + 4096]
-        C[:, start : start + cols.size] = Zr.T @ D[:, cols] / n
+    step = max(1, min(4096, PRICING_CHUNK_BYTES // (8 * n)))
+    for start in range(0, idx.size, step):
+        cols = idx[start : start + step]
+        C[:, start : start + cols.size] = Zr.T @ D[:, cols].astype(np.float64) / n
     bound = np.linalg.norm(C, axis=0)
     out[idx, :] = bound[:, None]
     for k in np.flatnonzero(bound > threshold):

@@ -326,7 +326,7 @@ def fit_grade(
     n, q = Zb.shape
     deadline = None if settings.time_limit is None else t_start + settings.time_limit
     patterns = make_patterns(Zb, settings.patterns, settings.n_patterns, rng)
-    check_memory(n, q, patterns.n_patterns, settings.width, settings.formulation)
+    check_memory(n, q, patterns.n_patterns, settings.width, settings.formulation, isinstance(patterns.D, np.ndarray))
     time_patterns = time.perf_counter() - t_start
     bounds = monotone_bounds(e, settings.rho) if settings.rho is not None else (None, None)
     program = GradeProgram(Zb=Zb, e=e, D=patterns.D, beta=0.0, lower=bounds[0], upper=bounds[1])

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -70,12 +71,16 @@ def test_solver_failure_is_retried_then_falls_back(monkeypatch):
         raise SolverError("CLARABEL returned status 'solver_error' (injected)")
 
     monkeypatch.setattr(ws, "solve_blocks_native", broken)
-    m = MultigradeRegressor(n_grades=1, width=5, width_mode="greedy").fit(*_x_y())  # one solve, no path
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SolverInaccurateWarning)  # ECOS may miss the 1e-6 certificate
+        m = MultigradeRegressor(n_grades=1, width=5, width_mode="greedy").fit(*_x_y())  # one solve, no path
     g = m.grades_[0]
     assert len(calls) == 2  # the configured attempt and the robust one
     assert calls[1]["max_iter"] == 400
-    assert "CLARABEL: " in g.attempts and "CLARABEL(robust)" in g.attempts and "ECOS(fallback): optimal" in g.attempts
-    assert g.status == "optimal" and g.relative_gap > -1e-6
+    assert "CLARABEL: " in g.attempts and "CLARABEL(robust)" in g.attempts and "ECOS(fallback): " in g.attempts
+    # the fallback's answer is kept, and called optimal only if its certificate says so
+    assert (g.status == "optimal") == (g.kept_relative_gap <= 1e-6) and g.kept_relative_gap > -1e-6
+    assert g.loss_after < g.loss_before
 
 
 def test_an_inaccurate_solver_status_with_a_certified_point_is_optimal(monkeypatch):
