@@ -61,7 +61,15 @@ from .working_set import WorkingSet, WorkingSetOptions, solve_working_set
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GradeSettings", "GradeResult", "SolveOutcome", "solve_at_beta", "solve_grade_program", "fit_grade"]
+__all__ = [
+    "GradeSettings",
+    "GradeResult",
+    "SolveContext",
+    "SolveOutcome",
+    "solve_at_beta",
+    "solve_grade_program",
+    "fit_grade",
+]
 
 PRUNE_RTOL = 1e-7
 POLISH_RTOL = 1e-4
@@ -178,86 +186,121 @@ class SolveOutcome:
         return self.solution.n_blocks
 
 
-def _ws_options(settings: GradeSettings, deadline, **extra) -> WorkingSetOptions:
+@dataclass(frozen=True)
+class SolveContext:
+    """What every solve of one grade program shares: the samples' order along a 1-D curve, the
+    cone rows of every pattern, the prices of the target, whether the patterns are all of them,
+    and the grade's deadline."""
+
+    order: np.ndarray | None
+    rows: object
+    initial_kappa: np.ndarray | None
+    complete: bool
+    deadline: float | None = None
+
+
+def _ws_options(settings: GradeSettings, ctx: SolveContext, **extra) -> WorkingSetOptions:
     return WorkingSetOptions(
-        solver=settings.solver, solver_options=settings.solver_options, deadline=deadline, **extra
+        solver=settings.solver, solver_options=settings.solver_options, deadline=ctx.deadline, **extra
     )
 
 
-def _polish(program: GradeProgram, sol: BlockSolution, settings, order, deadline, rows, complete):
+def _certify(program, sol, nu, ctx: SolveContext, dual_point, candidates=None) -> GradeCertificate:
+    return certify(program, sol, nu, ctx.complete, ctx.order, dual_point=dual_point, rows=ctx.rows,
+                   candidates=candidates)
+
+
+def _feasibility(program: GradeProgram, sol: BlockSolution) -> float:
+    scale = max(float(np.max(np.abs(program.e[: program.n]), initial=0.0)), 1e-300)
+    return sol.bound_violation(program) / scale
+
+
+def _polish(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveContext):
     """Drop the blocks below POLISH_RTOL if the re-solved rest is still certified (module docstring)."""
     norms = sol.block_norms()
     keep = norms > POLISH_RTOL * norms.max(initial=0.0)
     if keep.all() or not keep.any():
         return None
     restrict = (sol.pattern[keep], sol.sign[keep])
-    res = solve_working_set(program, _ws_options(settings, deadline), order, rows=rows, restrict_to=restrict)
+    res = solve_working_set(program, _ws_options(settings, ctx), ctx.order, rows=ctx.rows, restrict_to=restrict)
     polished = prune(res.solution, PRUNE_RTOL)
-    cert = certify(program, polished, res.nu, complete, order, dual_point=res.solution, rows=rows)
-    scale = max(float(np.max(np.abs(program.e[: program.n]), initial=0.0)), 1e-300)
-    if cert.relative_gap > OPTIMAL_RTOL or polished.bound_violation(program) > FEASIBILITY_RTOL * scale:
+    cert = _certify(program, polished, res.nu, ctx, res.solution)
+    if cert.relative_gap > OPTIMAL_RTOL or _feasibility(program, polished) > FEASIBILITY_RTOL:
         return None
     return res, polished, cert
 
 
-def _solve_once(program, settings, order, deadline, rows, initial_kappa, complete, start, overflow_blocks):
+def _solve_direct(program, settings, ctx):
+    """The whole program in CVXPY; with a greedy cap, the ``width`` largest blocks re-solved alone."""
+    sol, stats, nu = solve_direct(program, settings.solver, settings.solver_options)
+    pruned = prune(sol, PRUNE_RTOL)
+    if settings.width_mode != "greedy" or pruned.n_blocks <= settings.width:
+        return sol, nu, [stats], 1, False, None, False
+    top = np.argsort(-pruned.block_norms(), kind="stable")[: settings.width]
+    restrict = (pruned.pattern[top], pruned.sign[top])
+    res = solve_working_set(program, _ws_options(settings, ctx), ctx.order, rows=ctx.rows, restrict_to=restrict)
+    return res.solution, res.nu, [stats, *res.stats], 1 + res.info.rounds, True, None, False
+
+
+def _solve_working_set(program, settings, ctx, start, overflow_blocks):
+    cap = settings.width if settings.width_mode == "greedy" else None
+    options = _ws_options(settings, ctx, max_blocks=cap, overflow_blocks=overflow_blocks)
+    res = solve_working_set(program, options, ctx.order, rows=ctx.rows, initial_kappa=ctx.initial_kappa, start=start)
+    info = res.info
+    if not (info.converged or info.capped or info.overflow):
+        logger.warning("working set stopped after %d rounds without converging; see the certificate", info.rounds)
+    return res.solution, res.nu, res.stats, info.rounds, info.capped, res.working_set, info.overflow
+
+
+def _solve_once(program, settings, ctx: SolveContext, start, overflow_blocks, polish_above) -> SolveOutcome:
     """One attempt: working set (or direct), pruning, polishing, certificates."""
     if settings.formulation == "direct":
-        sol, stats, nu = solve_direct(program, settings.solver, settings.solver_options)
-        stats, rounds, capped, ws_state, overflow = [stats], 1, False, None, False
-        pruned = prune(sol, PRUNE_RTOL)
-        if settings.width_mode == "greedy" and pruned.n_blocks > settings.width:
-            top = np.argsort(-pruned.block_norms(), kind="stable")[: settings.width]
-            res = solve_working_set(
-                program, _ws_options(settings, deadline), order, rows=rows,
-                restrict_to=(pruned.pattern[top], pruned.sign[top]),
-            )
-            sol, nu, stats, rounds, capped = res.solution, res.nu, [*stats, *res.stats], 1 + res.info.rounds, True
+        solved = _solve_direct(program, settings, ctx)
     else:
-        cap = settings.width if settings.width_mode == "greedy" else None
-        options = _ws_options(settings, deadline, max_blocks=cap, overflow_blocks=overflow_blocks)
-        res = solve_working_set(program, options, order, rows=rows, initial_kappa=initial_kappa, start=start)
-        sol, nu, stats, rounds = res.solution, res.nu, res.stats, res.info.rounds
-        capped, ws_state, overflow = res.info.capped, res.working_set, res.info.overflow
-        if not (res.info.converged or capped or overflow):
-            logger.warning("working set stopped after %d rounds without converging; see the certificate", rounds)
+        solved = _solve_working_set(program, settings, ctx, start, overflow_blocks)
+    sol, nu, stats, rounds, capped, ws_state, overflow = solved
     pruned = prune(sol, PRUNE_RTOL)
-    cert = certify(program, pruned, nu, complete, order, dual_point=sol, rows=rows)
-    kept = cert
+    cert = kept = _certify(program, pruned, nu, ctx, sol)
     if capped:
-        kept = certify(program, pruned, nu, complete, order, dual_point=sol, rows=rows,
-                       candidates=2 * pruned.pattern + (pruned.sign < 0))
-    elif not overflow and cert.relative_gap <= OPTIMAL_RTOL:
-        polished = _polish(program, pruned, settings, order, deadline, rows, complete)
+        kept = _certify(program, pruned, nu, ctx, sol, candidates=2 * pruned.pattern + (pruned.sign < 0))
+    elif not overflow and cert.relative_gap <= OPTIMAL_RTOL and pruned.n_blocks > polish_above:
+        polished = _polish(program, pruned, settings, ctx)
         if polished is not None:
             more, pruned, cert = polished
             kept, stats, rounds = cert, [*stats, *more.stats], rounds + more.info.rounds
             sol, nu = more.solution, more.nu
-    scale = max(float(np.max(np.abs(program.e[: program.n]), initial=0.0)), 1e-300)
-    feasibility = pruned.bound_violation(program) / scale
+    feasibility = _feasibility(program, pruned)
     return SolveOutcome(sol, pruned, stats, nu, rounds, capped, cert, kept, ws_state, overflow, feasibility)
+
+
+def _verdict(out: SolveOutcome) -> str:
+    gap = out.kept_certificate.relative_gap
+    verdict = "optimal" if out.accurate else f"certified gap {gap:.1e}"
+    if gap <= OPTIMAL_RTOL and not out.accurate:
+        verdict = f"bounds violated by {out.feasibility:.1e}"
+    if out.stats and out.stats[-1].status != "optimal":
+        verdict += f" (solver: {out.stats[-1].status})"
+    return verdict
 
 
 def solve_at_beta(
     program: GradeProgram,
     settings: GradeSettings,
-    order,
-    deadline=None,
-    *,
-    rows=None,
-    initial_kappa=None,
-    complete: bool = False,
+    ctx: SolveContext,
     start: WorkingSet | None = None,
     overflow_blocks: int | None = None,
+    polish_above: int = 0,
 ) -> tuple[SolveOutcome, str]:
     """The retry policy of :mod:`mgdl_convex.faults` around one certified solve; returns the outcome and
-    the attempts line.  An attempt counts as a success only when it is :attr:`SolveOutcome.accurate`."""
-    rows = rows if rows is not None else program_rows(program, order)
+    the attempts line.  An attempt counts as a success only when it is :attr:`SolveOutcome.accurate`.
+
+    ``polish_above``: polish (module docstring) only a solution with more blocks than this.
+    """
     tried, kept = [], None
     for solver, options, label in attempts_for(settings.solver, settings.solver_options):
         attempt = replace(settings, solver=solver, solver_options=options)
         try:
-            out = _solve_once(program, attempt, order, deadline, rows, initial_kappa, complete, start, overflow_blocks)
+            out = _solve_once(program, attempt, ctx, start, overflow_blocks, polish_above)
         except GradeTimeLimit:
             raise
         except SolverError as e:
@@ -266,14 +309,8 @@ def solve_at_beta(
             continue
         if out.overflow:
             return out, "; ".join([*tried, f"{label}: overflow"])  # the path's signal, not a fault
-        gap = out.kept_certificate.relative_gap
-        verdict = "optimal" if out.accurate else f"certified gap {gap:.1e}"
-        if gap <= OPTIMAL_RTOL and not out.accurate:
-            verdict = f"bounds violated by {out.feasibility:.1e}"
-        if out.stats and out.stats[-1].status != "optimal":
-            verdict += f" (solver: {out.stats[-1].status})"
-        tried.append(f"{label}: {verdict}")
-        if kept is None or gap < kept.kept_certificate.relative_gap:
+        tried.append(f"{label}: {_verdict(out)}")
+        if kept is None or out.kept_certificate.relative_gap < kept.kept_certificate.relative_gap:
             kept = out
         if out.accurate:
             return out, "; ".join(tried)
@@ -293,23 +330,18 @@ class GradeSolve:
 
 
 def solve_grade_program(
-    program: GradeProgram, settings: GradeSettings, order, kappa_e: float, *, rows, initial_kappa, complete, deadline
+    program: GradeProgram, settings: GradeSettings, kappa_e: float, ctx: SolveContext
 ) -> GradeSolve:
     """Solve at the floor beta (greedy / uncapped) or on the regularisation path (exact width)."""
     if settings.width_mode == "exact":
         from .path import solve_path
 
         def at(beta, start, overflow):
-            return solve_at_beta(
-                replace(program, beta=beta), settings, order, deadline, rows=rows, complete=complete,
-                initial_kappa=initial_kappa, start=start, overflow_blocks=overflow,
-            )
+            return solve_at_beta(replace(program, beta=beta), settings, ctx, start, overflow, settings.width)
 
         found = solve_path(at, kappa_e, program.beta, settings.width)
         return GradeSolve(found.outcome, found.attempts, found.beta, found.steps)
-    out, attempts = solve_at_beta(
-        program, settings, order, deadline, rows=rows, initial_kappa=initial_kappa, complete=complete
-    )
+    out, attempts = solve_at_beta(program, settings, ctx)
     return GradeSolve(out, attempts, program.beta, 1)
 
 
@@ -339,10 +371,8 @@ def fit_grade(
     trivial = kappa_e <= floor or patterns.n_patterns == 0
     solved = None
     if not trivial:
-        solved = solve_grade_program(
-            program, settings, order, kappa_e, rows=rows, initial_kappa=kappa_all,
-            complete=patterns.complete, deadline=deadline,
-        )
+        ctx = SolveContext(order, rows, kappa_all, patterns.complete, deadline)
+        solved = solve_grade_program(program, settings, kappa_e, ctx)
         program = replace(program, beta=solved.beta)
         trivial = solved.outcome is None
     time_solve = time.perf_counter() - t_solve

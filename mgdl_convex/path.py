@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 __all__ = ["PathResult", "solve_path", "PATH_RATIO", "REFINE_STEPS", "OVERFLOW_FACTOR"]
 
-PATH_RATIO = 0.5
+PATH_RATIO = 0.25
 REFINE_STEPS = 3
 OVERFLOW_FACTOR = 4
 
