@@ -53,9 +53,10 @@ import numpy as np
 
 from .certificate import GradeCertificate, certify, program_kappa, program_rows
 from .faults import GradeTimeLimit, attempts_for, check_memory
+from .network import GradeLayer
 from .patterns import make_patterns
 from .program import BlockSolution, GradeProgram, monotone_bounds, solve_direct
-from .recovery import Neurons, prune, recover_neurons
+from .recovery import prune, recover_neurons
 from .solvers import SolverError, warn_inaccurate
 from .working_set import WorkingSet, WorkingSetOptions, solve_working_set
 
@@ -352,7 +353,7 @@ def fit_grade(
     settings: GradeSettings,
     rng: np.random.Generator,
     order: np.ndarray | None = None,
-) -> tuple[Neurons, GradeResult]:
+) -> tuple[GradeLayer, GradeResult]:
     """Fit one grade to the residual ``e`` on input ``Zb`` (module docstring)."""
     t_start = time.perf_counter()
     n, q = Zb.shape

@@ -21,7 +21,8 @@ __all__ = ["GradeLayer", "carry_columns", "forward"]
 
 @dataclass(frozen=True)
 class GradeLayer:
-    """One grade's frozen weights: ``hidden`` (q x W, bias row last) and ``readout`` (W,)."""
+    """One grade's frozen weights, ``x -> relu([z, 1] @ hidden) @ readout``: ``hidden`` (q x W,
+    bias row last) and ``readout`` (W,)."""
 
     hidden: np.ndarray
     readout: np.ndarray
@@ -29,6 +30,17 @@ class GradeLayer:
     @property
     def width(self) -> int:
         return int(self.readout.size)
+
+    def features(self, Zb: np.ndarray) -> np.ndarray:
+        """The layer's hidden features on its input rows ``Zb = [z, 1]``."""
+        return np.maximum(Zb @ self.hidden, 0.0)
+
+    def __call__(self, Zb: np.ndarray) -> np.ndarray:
+        return self.features(Zb) @ self.readout
+
+    def penalty(self) -> float:
+        """Weight decay ``sum_j (||u_j||^2 + a_j^2) / 2``."""
+        return float(((self.hidden**2).sum(axis=0) + self.readout**2).sum() / 2)
 
 
 def carry_columns(q: int, d: int, lower: np.ndarray | None) -> np.ndarray:
@@ -45,5 +57,5 @@ def forward(X: np.ndarray, layers: list[GradeLayer]):
     Z = np.asarray(X, dtype=float)
     for layer in layers:
         Zb = np.column_stack([Z, np.ones(Z.shape[0])])
-        Z = np.maximum(Zb @ layer.hidden, 0.0)
+        Z = layer.features(Zb)
         yield Zb, Z, Z @ layer.readout

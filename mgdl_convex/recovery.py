@@ -15,35 +15,12 @@ below ``prune_rtol`` times the largest are solver noise and are dropped first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from .network import GradeLayer
 from .program import BlockSolution
 
-__all__ = ["Neurons", "prune", "recover_neurons"]
-
-
-@dataclass(frozen=True)
-class Neurons:
-    """One hidden ReLU layer: ``x -> relu([z, 1] @ hidden) @ readout``."""
-
-    hidden: np.ndarray  # (q, k), bias row last
-    readout: np.ndarray  # (k,)
-
-    @property
-    def width(self) -> int:
-        return int(self.readout.size)
-
-    def features(self, Zb: np.ndarray) -> np.ndarray:
-        return np.maximum(Zb @ self.hidden, 0.0)
-
-    def __call__(self, Zb: np.ndarray) -> np.ndarray:
-        return self.features(Zb) @ self.readout
-
-    def penalty(self) -> float:
-        """Weight decay ``sum_j (||u_j||^2 + a_j^2) / 2``."""
-        return float(((self.hidden**2).sum(axis=0) + self.readout**2).sum() / 2)
+__all__ = ["prune", "recover_neurons"]
 
 
 def prune(sol: BlockSolution, prune_rtol: float) -> BlockSolution:
@@ -54,9 +31,9 @@ def prune(sol: BlockSolution, prune_rtol: float) -> BlockSolution:
     return sol.select(norms > prune_rtol * norms.max())
 
 
-def recover_neurons(sol: BlockSolution) -> Neurons:
+def recover_neurons(sol: BlockSolution) -> GradeLayer:
     """The ReLU layer of the module docstring (blocks with zero norm are skipped)."""
     norms = sol.block_norms()
     keep = norms > 0
     root = np.sqrt(norms[keep])
-    return Neurons(hidden=sol.U[:, keep] / root, readout=sol.sign[keep] * root)
+    return GradeLayer(hidden=sol.U[:, keep] / root, readout=sol.sign[keep] * root)
