@@ -64,18 +64,18 @@ class _ArbMath:
 
         from proofs_check.balls import abs_ball, pow_ball, sqrt_ball
 
-        if name == "pi":
-            return flint.arb.pi()
+        arb = flint.arb
         special = {
-            "abs": lambda x: abs_ball(flint.arb(x)),
-            "sqrt": lambda x: sqrt_ball(flint.arb(x)),
-            "pow": lambda x, p: pow_ball(flint.arb(x), p),
+            "pi": arb.pi(),
+            "abs": lambda x: abs_ball(arb(x)),
+            "sqrt": lambda x: sqrt_ball(arb(x)),
+            "pow": lambda x, p: pow_ball(arb(x), p),
             "sign": _arb_sign,
             "step": _arb_step,
         }
-        if name in special:
-            return special[name]
-        return lambda x: getattr(flint.arb(x), name)()
+        value = special[name] if name in special else (lambda x: getattr(arb(x), name)())
+        setattr(self, name, value)  # found by ordinary lookup from now on
+        return value
 
 
 def _arb_sign(x):

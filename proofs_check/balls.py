@@ -115,6 +115,8 @@ def pow_ball(x: arb, p) -> arb:
     The result is the hull of the powers of the two (exact) end points, with 0 added where an
     even power crosses it; a negative p on a ball that reaches 0 gives an unbounded ball.
     """
+    if isinstance(p, int) and p >= 2 and x.is_exact():
+        return x**p  # a point: python-flint's power is safe there (and fast)
     if x.is_nan():
         return x
     if float(p).is_integer() and p >= 0:

@@ -51,10 +51,13 @@ class Residual:
         x = arb(x)
         return self.target.arb(x) - (arb(self.S) * x + arb(self.T))
 
-    def on(self, c: fmpq, d: fmpq) -> tuple[arb, arb | None, arb]:
-        """Enclosures of e and e' on [c, d] (e' is None where it is not finite), and of e at the midpoint."""
-        m = (c + d) / 2
-        r = arb((d - c) / 2)
+    def on(self, c: fmpq, d: fmpq, m: fmpq | None = None) -> tuple[arb, arb | None, arb]:
+        """Enclosures of e and e' on [c, d] (e' is None where it is not finite), and of e at the centre m.
+
+        m (in [c, d]) defaults to the midpoint; the mean-value form is taken around it.
+        """
+        m = (c + d) / 2 if m is None else m
+        r = arb(max(d - m, m - c))
         box = hull(arb(c), arb(d))
         e_m = self.at(m)
         slope = self.target.arb_gradient(box)[0] - arb(self.S)
@@ -62,6 +65,16 @@ class Residual:
             return e_m + slope * arb(0, 1) * r, slope, e_m
         natural = self.target.arb(box) - (arb(self.S) * box + arb(self.T))
         return natural, None, e_m
+
+
+def float_centre(c: fmpq, d: fmpq) -> fmpq:
+    """The float nearest the midpoint of [c, d] (an exact rational) if it lies in [c, d], else the midpoint.
+
+    The points the searches report are floats, and every value reported at one is certified there.
+    """
+    m = (c + d) / 2
+    x = to_fmpq(float(m))
+    return x if c <= x <= d else m
 
 
 def _too_narrow(c: fmpq, d: fmpq) -> bool:
@@ -81,10 +94,11 @@ def sup_abs(residuals, rtol: float = 1e-6, max_boxes: int = 200_000) -> SupSearc
 
     def push(c, d, res):
         nonlocal L, worst, counter
-        enc, _, e_m = res.on(c, d)
-        low = lower_float(abs_ball(e_m))
+        x = float_centre(c, d)
+        enc, _, e_x = res.on(c, d, x)
+        low = lower_float(abs_ball(e_x))
         if low > L or worst is None:
-            L, worst = max(low, L), (c + d) / 2
+            L, worst = max(low, L), x
         counter += 1
         heapq.heappush(heap, (-upper_float(abs_ball(enc)), counter, c, d, res))
 
@@ -113,24 +127,14 @@ def sup_abs(residuals, rtol: float = 1e-6, max_boxes: int = 200_000) -> SupSearc
     return SupSearch(enclosure, point, boxes, enclosure.bounded and U <= L * (1 + rtol))
 
 
-def _certify(prev: Residual, cur: Residual, u: fmpq, v: fmpq) -> Counterexample | None:
-    """A counterexample at the float nearest the midpoint of [u, v], certified there, or None."""
-    x = float((u + v) / 2)
-    xq = to_fmpq(x)
-    if not (u <= xq <= v):
-        return None
-    excess = abs_ball(cur.at(xq)) - abs_ball(prev.at(xq))
-    return Counterexample((x,), lower_float(excess)) if excess > 0 else None
-
-
 def prove_monotone(
     prev: Residual, cur: Residual, c: fmpq, d: fmpq, max_boxes: int = 2000, stop_at_first: bool = True
 ) -> MonotoneSearch:
     """Prove ``|cur| <= |prev|`` on [c, d], or find certified counterexamples.
 
-    A box whose midpoint violates the claim yields one counterexample (at a float point, with a
-    certified lower bound of the excess) and is not split further; with ``stop_at_first`` the
-    search ends there.  Boxes that exhaust the budget or reach the minimum width are returned
+    A box whose centre (the float nearest its midpoint) violates the claim yields one
+    counterexample there, with a certified lower bound of the excess, and is not split further;
+    with ``stop_at_first`` the search ends there.  Boxes that exhaust the budget or reach the minimum width are returned
     as unresolved.  The result's ``grade`` is 0: the caller names it.
     """
     gs, gt = cur.S - prev.S, cur.T - prev.T  # g = G_k - G_(k-1) = e_(k-1) - e_k
@@ -147,10 +151,12 @@ def prove_monotone(
         while stack:
             u, v = stack.pop()
             boxes += 1
-            ep, _, ep_w = prev.on(u, v)
-            ec, _, ec_w = cur.on(u, v)
-            if sign * (ep_w + ec_w) < 0 and (point := _certify(prev, cur, u, v)) is not None:
-                found.append(point)
+            x = float_centre(u, v)
+            ep, _, ep_x = prev.on(u, v, x)
+            ec, _, ec_x = cur.on(u, v, x)
+            excess = abs_ball(ec_x) - abs_ball(ep_x)
+            if excess > 0:  # certified at the float x
+                found.append(Counterexample((float(x),), lower_float(excess)))
                 if stop_at_first:
                     return MonotoneSearch(0, tuple(found), (), boxes)
                 continue

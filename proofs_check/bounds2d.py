@@ -216,6 +216,8 @@ def _box_lp(target, form, c, lo, hi, ps) -> dict:
     out = {}
     kmax = max((int(p) for p in ps if float(p).is_integer()), default=0)
     mom = [_moments(s_lo[i], s_hi[i], kmax) for i in range(2)] if area > 0 and kmax else None
+    if mom is not None:  # powers of the (exact) coefficients, once per box
+        pa, p0, p1 = ([pow_ball(v, i) for i in range(kmax + 1)] for v in (a, g[0], g[1]))
     for p in ps:
         if mom is not None and float(p).is_integer():
             q = int(p)
@@ -223,8 +225,7 @@ def _box_lp(target, form, c, lo, hi, ps) -> dict:
             for i in range(q + 1):
                 for j in range(q - i + 1):
                     k = q - i - j
-                    coef = math.comb(q, i) * math.comb(q - i, j)
-                    total += coef * pow_ball(a, i) * pow_ball(g[0], j) * pow_ball(g[1], k) * mom[0][j] * mom[1][k]
+                    total += math.comb(q, i) * math.comb(q - i, j) * pa[i] * p0[j] * p1[k] * mom[0][j] * mom[1][k]
             if q % 2 == 0:
                 IL = area * total
             elif abs_ball(a) > slope:  # L has one sign on the box
