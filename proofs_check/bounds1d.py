@@ -127,6 +127,22 @@ def sup_abs(residuals, rtol: float = 1e-6, max_boxes: int = 200_000) -> SupSearc
     return SupSearch(enclosure, point, boxes, enclosure.bounded and U <= L * (1 + rtol))
 
 
+def _anchored(prev: Residual, cur: Residual, u: fmpq, v: fmpq, sign: int, sp, sc) -> bool:
+    """``h = sign (e_(k-1) + e_k) >= 0`` on [u, v] from an end point: ``h(u) >= 0`` and ``h' >= 0``, or the mirror.
+
+    Where h vanishes at an end of the box (both residuals 0 there, e.g. a target the grade
+    reproduces exactly), the centred form cannot show ``h >= 0``; the one-sided form can.
+    """
+    if sp is None or sc is None:
+        return False
+    slope = sign * (sp + sc)
+    if slope >= 0:
+        return sign * (prev.at(u) + cur.at(u)) >= 0
+    if slope <= 0:
+        return sign * (prev.at(v) + cur.at(v)) >= 0
+    return False
+
+
 def prove_monotone(
     prev: Residual, cur: Residual, c: fmpq, d: fmpq, max_boxes: int = 2000, stop_at_first: bool = True
 ) -> MonotoneSearch:
@@ -152,15 +168,15 @@ def prove_monotone(
             u, v = stack.pop()
             boxes += 1
             x = float_centre(u, v)
-            ep, _, ep_x = prev.on(u, v, x)
-            ec, _, ec_x = cur.on(u, v, x)
+            ep, sp, ep_x = prev.on(u, v, x)
+            ec, sc, ec_x = cur.on(u, v, x)
             excess = abs_ball(ec_x) - abs_ball(ep_x)
             if excess > 0:  # certified at the float x
                 found.append(Counterexample((float(x),), lower_float(excess)))
                 if stop_at_first:
                     return MonotoneSearch(0, tuple(found), (), boxes)
                 continue
-            if sign * (ep + ec) >= 0:
+            if sign * (ep + ec) >= 0 or _anchored(prev, cur, u, v, sign, sp, sc):
                 continue
             if boxes >= max_boxes or _too_narrow(u, v):
                 unresolved.append(_box(u, v))

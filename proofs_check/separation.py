@@ -21,11 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from .bounds1d import Residual, prove_monotone
 from .bounds2d import prove_monotone_2d
-from .contract import Layer
+from .contract import Layer, Scheme
 from .pieces import exact_pieces
 from .searches import MonotoneSearch
 
@@ -54,9 +52,8 @@ def monotone_violations(
     """
     if not getattr(target, "rigorous", False):
         raise ValueError(f"target {getattr(target, 'name', target)!r} has no ball-arithmetic form and gradient")
-    domain = np.asarray(domain, dtype=float)
-    layers = [*previous, layer]
-    k = len(layers)
+    scheme = Scheme((*previous, layer), domain)  # validates the shapes
+    domain, layers, k = scheme.domain, scheme.layers, scheme.n_grades
     if domain.shape == (1, 2):
         budget = 2000 if max_boxes is None else max_boxes
         parts = []

@@ -94,6 +94,19 @@ def test_a_kink_between_knots_is_not_hidden_by_nan_balls():
         assert hi is not None and math.isfinite(hi) and 0 < lo <= hi
 
 
+@pytest.mark.slow
+def test_the_sqrt_kink_verify_run_encloses_the_cusp():
+    """The fit of ``verify --target sqrt_kink --grades 3 --width 16 --samples 256 512 1024``."""
+    t = get_target("sqrt_kink")
+    m = MultigradeRegressor(n_grades=3, width=16, carry_input=True, random_state=0)
+    m.fit_target(t, samples=[256, 512, 1024])
+    report = check_scheme(scheme_from_model(m, t), t, CheckSettings(sollya="off"))
+    x = np.array([[0.3]])
+    for row, layers in zip(_claim(report, "C2").per_grade[1:], ([m.layers_[0]], m.layers_[:2], m.layers_)):
+        at_cusp = abs(t(x)[0] - _forward(layers, x)[0])
+        assert row["upper"] is None or row["upper"] >= at_cusp * (1 - 1e-12)
+
+
 def _peak(centre, use_pow):
     """1 - |x - centre| in 2-D; with use_pow=False the formula squares with **, which is NaN on balls around 0."""
 
@@ -159,6 +172,21 @@ def test_a_model_whose_domain_is_not_the_targets_is_an_error(fitted):
         check_scheme(scheme_from_model(shrunk, target), target)
     with pytest.raises(ValueError, match=r"\[\[0.25275, 0.25475\]\].*fangxu1"):
         check_scheme(Scheme(list(m.layers_), np.array([[0.25275, 0.25475]]), m.summary()), target)
+
+
+def test_check_of_a_run_whose_model_domain_was_edited_is_an_error(tmp_path, capsys):
+    from mgdl_convex.cli import main
+
+    out = tmp_path / "run"
+    args = ["-q", "fit", "--target", "fangxu1", "--grades", "1", "--width", "6", "--samples", "40", "--out", str(out)]
+    assert main(args) == 0
+    model = MultigradeRegressor.load(out / "model.npz")
+    model.domain_ = np.array([[0.25275, 0.25475]])
+    model.save(out / "model.npz")
+    capsys.readouterr()
+    assert main(["check", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "0.25275" in err and "fangxu1" in err
 
 
 def test_a_grade_recorded_as_trivial_is_checked_for_strict_decay(fitted):
