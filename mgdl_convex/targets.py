@@ -189,8 +189,11 @@ def _sines(ks, phis):
 
 
 def _exact(v: float) -> str:
-    num, den = float(v).as_integer_ratio()
-    return f"({num}/{den})"
+    """The float as an exact rational constant in Sollya's syntax."""
+    from proofs_check.balls import to_fmpq
+
+    q = to_fmpq(v)
+    return f"({q.p}/{q.q})"
 
 
 def _sines_sollya(ks, phis) -> str:

@@ -27,7 +27,7 @@ from .balls import Enclosure, abs_ball, hull, lower_float, pow_ball, upper_float
 from .network import approximant_forms, grade_output_bounds
 from .searches import Counterexample, MonotoneSearch, SupSearch
 
-__all__ = ["sup_abs_2d", "prove_monotone_2d", "lp_integrals_2d", "LpEnclosure2D"]
+__all__ = ["sup_abs_2d", "prove_monotone_2d", "LpEnclosure2D"]
 
 BATCH = 64  # boxes evaluated together
 MIN_WIDTH = 1e-12  # relative: boxes narrower than this are not split
@@ -320,9 +320,3 @@ class LpEnclosure2D:
                 self._push(child, res)
                 self.boxes += 1
 
-
-def lp_integrals_2d(layers, target, domain, grade: int, ps, rtol: float = 1e-3, max_boxes: int = 50_000):
-    """``({p: Enclosure}, converged, boxes)`` of ``int_Omega |e_grade|^p`` (:class:`LpEnclosure2D`)."""
-    enc = LpEnclosure2D(layers, target, domain, grade, ps)
-    enc.refine(max_boxes, rtol)
-    return {p: enc.enclosure(p) for p in ps}, enc.converged(rtol), enc.boxes

@@ -19,7 +19,6 @@ duck-typed: this package imports nothing of the trainer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Protocol, runtime_checkable
 
@@ -183,6 +182,3 @@ def scheme_from_model(model, target=None, sampling: str = "grid") -> Scheme:
         samples = None if drawn is None else tuple((X, target(X)) for X in drawn)
     return Scheme(tuple(model.layers_), domain, tuple(model.grades_), samples, bool(model.monotone))
 
-
-def records_as_dicts(records: Sequence[GradeRecord] | None) -> list[dict]:
-    return [] if records is None else [r.to_dict() for r in records]

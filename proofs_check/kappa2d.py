@@ -34,10 +34,11 @@ patterns of the data, whatever the pattern set the solver used.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from functools import cmp_to_key
 
 import numpy as np
+
+from .balls import to_fmpq
 
 __all__ = ["kappa_upper_2d", "MAX_POINTS_2D"]
 
@@ -52,9 +53,9 @@ def _gamma(m: int) -> float:
 
 def _exact_integers(P: np.ndarray) -> list[tuple[int, int]]:
     """The points scaled by one power of two so that every coordinate is an exact integer."""
-    fr = [(Fraction(float(x)), Fraction(float(y))) for x, y in P]
-    den = max(max(a.denominator, b.denominator) for a, b in fr)
-    return [(int(a * den), int(b * den)) for a, b in fr]
+    fr = [(to_fmpq(x), to_fmpq(y)) for x, y in P]
+    den = max(max(int(a.q), int(b.q)) for a, b in fr)  # the denominators are powers of two
+    return [(int(a.p) * (den // int(a.q)), int(b.p) * (den // int(b.q))) for a, b in fr]
 
 
 def _sorted_events(P: np.ndarray, Pint, i: int):
