@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .claims import HEURISTIC
-from .contract import Scheme, scheme_from_model
+from .contract import Scheme, TargetLike, scheme_from_model
 from .drivers import grid_lp_norms, grids, rigorous_1d, rigorous_2d
 from .grade_optimality import c4_verdict, optimality_evidence
 from .report import Report
@@ -44,6 +44,17 @@ class CheckSettings:
     plateau_ratio: float = 0.95
 
 
+def _check_input(scheme: Scheme, target) -> None:
+    if not isinstance(scheme, Scheme):
+        raise TypeError(f"check_scheme needs a proofs_check.Scheme (scheme_from_model), got {type(scheme).__name__}")
+    if not isinstance(target, TargetLike):
+        raise TypeError(
+            f"the target ({type(target).__name__}) lacks what the checks read: name, domain, continuous, rigorous, "
+            "a numpy call, arb and arb_gradient (see proofs_check.TargetLike; mgdl_convex.get_target builds one)"
+        )
+    _check_domain(scheme, target)
+
+
 def _check_domain(scheme: Scheme, target) -> None:
     theirs = np.asarray(target.domain, dtype=float)
     if theirs.shape != scheme.domain.shape or not np.array_equal(theirs, scheme.domain):
@@ -69,7 +80,7 @@ def check_scheme(scheme: Scheme, target, settings: CheckSettings | None = None) 
     s = settings or CheckSettings()
     if s.sollya not in ("auto", "off"):
         raise ValueError(f"CheckSettings.sollya must be 'auto' or 'off', got {s.sollya!r}")
-    _check_domain(scheme, target)
+    _check_input(scheme, target)
     bounds = _bounds(scheme, target, s)
     facts = training_facts(scheme)
     evidence, why_none = optimality_evidence(scheme, s)

@@ -65,6 +65,10 @@ def test_bad_layers_and_schemes_are_refused_with_the_reason():
         Scheme([_ramp()], UNIT, [_record(1), _record(2)])
     with pytest.raises(ValueError, match="lo < hi"):
         Scheme([_ramp()], np.array([[1.0, 0.0]]))
+    with pytest.raises(TypeError, match="proofs_check.Scheme"):
+        check_scheme([_ramp()], get_target("fangxu1"))
+    with pytest.raises(TypeError, match="lacks what the checks read"):
+        check_scheme(Scheme([_ramp()], UNIT), lambda X: X[:, 0])
     scheme = Scheme([_ramp()], UNIT, [_record(1, extra="ignored")])
     assert isinstance(scheme.layers[0], Layer) and isinstance(scheme.records[0], GradeRecord)
     assert not scheme.layers[0].hidden.flags.writeable  # frozen means frozen
