@@ -80,7 +80,7 @@ class Report:
         out = [f"# Verification report: target `{self.target}` ({self.dimension}-D) on {lo_hi}", ""]
         out += [f"Method: {self.details.get('method', '?')}.", ""]
         out += ["| claim | outcome | trust | summary |", "|---|---|---|---|"]
-        out += [f"| {c.name} | **{c.outcome}** | {c.trust} | {c.summary} |" for c in self.claims]
+        out += [f"| {c.name} | **{c.outcome}** | {c.trust} | {_cell(c.summary)} |" for c in self.claims]
         if self.grades:
             out += ["", "## Grades", "", "```", self.grade_table(), "```", ""]
         for c in self.claims:
@@ -93,7 +93,7 @@ class Report:
                 keys = [k for k in keys if not any(isinstance(r.get(k), dict) and "lower" not in r[k] for r in rows)]
                 out += ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
                 for row in rows:
-                    out.append("| " + " | ".join(_fmt(row.get(k)) for k in keys) + " |")
+                    out.append("| " + " | ".join(_cell(_fmt(row.get(k))) for k in keys) + " |")
                 out.append("")
         return "\n".join(out)
 
@@ -106,6 +106,11 @@ class Report:
             from .plots import plot_report
 
             plot_report(self, scheme, target, out)
+
+
+def _cell(text: str) -> str:
+    """Text inside a Markdown table cell: its pipes (|e_k|) escaped."""
+    return text.replace("|", "\\|")
 
 
 def _fmt(v) -> str:
