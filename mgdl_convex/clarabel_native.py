@@ -17,8 +17,14 @@ Rows with ``lower == upper`` get one row in the zero cone instead of two
 opposite inequalities (which would leave the interior point method no
 interior: Clarabel then stalls short of its tolerances).
 
-A bound on a training row is a bound on its ``p``: an identity row instead of
-a dense row of F, which keeps the bounded program as sparse as the plain one.
+With bounds (or rows beyond the training samples) the training rows are taken in
+the coordinates of their mask groups instead: samples with the same mask over the
+kept blocks share ``F_G x = Zb_G y_G``, and with the thin QR ``Zb_G = Q_G R_G`` the
+prediction there is ``Q_G w_G``, ``w_G = R_G y_G`` (rank of the group: 2 on a
+stretch of a 1-D curve).  The residual variable is ``p = w - Q'e`` (a few rows per
+group), the loss ``||p||^2 / 2n`` plus a constant, and the bound of sample j a
+sparse row ``Q_G[j] . p`` (rank entries) instead of a dense row of F: the bounded
+program is then as small as the compressed plain one.
 When nothing is bounded the loss rows are first compressed
 (:func:`mgdl_convex.compression.compress_loss`: samples grouped by their masks, each
 group reduced to its rank, then a streamed QR of ``[F, e]`` that never holds F), so the
@@ -45,6 +51,7 @@ from dataclasses import dataclass
 
 import clarabel
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .compression import block_features, compress_loss
@@ -107,18 +114,65 @@ class ClarabelProblem:
     build_time: float
 
 
+def _grouped_rows(program: GradeProgram, pattern, sign):
+    """The training rows in the coordinates of their mask groups (module docstring, bounded programs).
+
+    Samples with one mask over the kept blocks form a group G; with the thin QR
+    ``Zb_G = Q_G R_G`` (rank-revealing), the prediction on G is ``Q_G w_G`` with
+    ``w_G = R_G sum_b mask_Gb sign_b x_b``.  Returns ``L`` (sparse, rows ``R_G (mask_G (x) I)``),
+    ``c = Q_G' e_G`` stacked, the constant ``sum_G ||e_G - Q_G Q_G' e_G||^2`` and ``Qrows``
+    (sparse n x rows) with ``g_T = Qrows (L x)``.
+    """
+    n, q = program.n, program.q
+    B = len(pattern)
+    masks = np.asarray(program.D[:, pattern][:n], dtype=bool)
+    _, inverse = np.unique(np.packbits(masks, axis=1), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    members = np.argsort(inverse, kind="stable")
+    counts = np.bincount(inverse)
+    ends = np.cumsum(counts)
+    L_data, L_rows, L_cols, Q_data, Q_rows, Q_cols, rhs = [], [], [], [], [], [], []
+    const, top = 0.0, 0
+    for g in range(counts.size):
+        idx = members[ends[g] - counts[g] : ends[g]]
+        Zg, eg = program.Zb[idx], program.e[idx]
+        Q, R, perm = sla.qr(Zg, mode="economic", pivoting=True, check_finite=False)
+        rank = int(np.sum(np.abs(np.diag(R)) > 1e-13 * abs(R[0, 0]))) if R[0, 0] != 0 else 0
+        Rg = np.zeros((rank, q))
+        Rg[:, perm] = R[:rank]
+        Q = Q[:, :rank]
+        ce = Q.T @ eg
+        const += float(eg @ eg - ce @ ce)
+        on = np.flatnonzero(masks[idx[0]])
+        block = (Rg[:, None, :] * sign[on][None, :, None]).reshape(rank, on.size * q)
+        cols = (on[:, None] * q + np.arange(q)[None, :]).ravel()
+        L_data.append(block.ravel())
+        L_rows.append(np.repeat(np.arange(top, top + rank), cols.size))
+        L_cols.append(np.tile(cols, rank))
+        Q_data.append(Q.ravel())
+        Q_rows.append(np.repeat(idx, rank))
+        Q_cols.append(np.tile(np.arange(top, top + rank), idx.size))
+        rhs.append(ce)
+        top += rank
+    cat = np.concatenate
+    L = sp.csr_matrix((cat(L_data), (cat(L_rows), cat(L_cols))), shape=(top, B * q))
+    Qrows = sp.csr_matrix((cat(Q_data), (cat(Q_rows), cat(Q_cols))), shape=(n, top))
+    return L, cat(rhs), max(const, 0.0), Qrows
+
+
 def build_problem(program: GradeProgram, pattern, sign, rows: list[np.ndarray]) -> ClarabelProblem:
     """Clarabel's standard form of the restricted program (module docstring)."""
     t0 = time.perf_counter()
     n, q = program.n, program.q
     B = len(pattern)
     N = B * q
+    sign = np.asarray(sign, dtype=float)
     if not program.bounded and not program.extra_rows:
         F_loss, e_loss, const = compress_loss(program.Zb, program.D, program.e, pattern, sign)
-        F, offset = None, const / (2 * n)
+        Qrows = None
     else:
-        F = block_features(program.Zb, program.D[:, pattern], sign)
-        F_loss, e_loss, offset = F[:n], program.e[:n], 0.0
+        F_loss, e_loss, const, Qrows = _grouped_rows(program, pattern, sign)
+    offset = const / (2 * n)
     k = F_loss.shape[0]
     P = sp.block_diag([sp.csc_matrix((N + B, N + B)), sp.identity(k) / n], format="csc")
     c = np.concatenate([np.zeros(N), np.full(B, program.beta), np.zeros(k)])
@@ -147,11 +201,11 @@ def build_problem(program: GradeProgram, pattern, sign, rows: list[np.ndarray]) 
     for idx, sgn in ((eq_rows, 1.0), (up_rows, 1.0), (lo_rows, -1.0)) if program.bounded else ():
         bound = program.upper if sgn > 0 else program.lower
         T, C = idx[idx < n], idx[idx >= n]
-        # training rows: a bound on p = g - e; other rows: a bound on F_C x
-        on_p = sp.csr_matrix((np.full(T.size, sgn), (np.arange(T.size), T)), shape=(T.size, k))
-        parts.append(sp.hstack([sp.csr_matrix((T.size, N + B)), on_p]))
-        parts.append(sp.hstack([sp.csr_matrix(sgn * F[C]), sp.csr_matrix((C.size, B + k))]))
-        rhs += [sgn * (bound[T] - program.e[T]), sgn * bound[C]]
+        # training rows: g_T = Qrows (p + e_loss), sparse in p; other rows: F_C x, dense (few rows)
+        parts.append(sp.hstack([sp.csr_matrix((T.size, N + B)), sgn * Qrows[T]]))
+        F_C = block_features(program.Zb[C], program.D[C][:, pattern] if C.size else np.zeros((0, B)), sign)
+        parts.append(sp.hstack([sp.csr_matrix(sgn * F_C), sp.csr_matrix((C.size, B + k))]))
+        rhs += [sgn * (bound[T] - Qrows[T] @ e_loss), sgn * bound[C]]
         bound_rows.append(np.concatenate([T, C]))
     if eq_rows.size:
         cones.append(clarabel.ZeroConeT(eq_rows.size))

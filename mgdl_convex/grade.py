@@ -36,7 +36,8 @@ kept with status ``optimal_inaccurate`` and a warning.  The attempts are
 recorded in ``GradeResult.attempts``.
 
 **Pruning.**  Interior-point solutions hold blocks that are zero up to the
-solver's tolerance.  They are pruned (norm below ``PRUNE_RTOL`` of the largest);
+solver's tolerance.  They are pruned (norm below ``PRUNE_RTOL`` of the largest;
+where that breaks a bound, the program is re-solved on the blocks kept);
 then the blocks below ``POLISH_RTOL`` are tried away too: the program restricted
 to the others is re-solved and kept only if its certificate against the whole
 program still meets the tolerance.  So the neurons a grade reports are those an
@@ -261,6 +262,12 @@ def _solve_once(program, settings, ctx: SolveContext, start, overflow_blocks, po
         solved = _solve_working_set(program, settings, ctx, start, overflow_blocks)
     sol, nu, stats, rounds, capped, ws_state, overflow = solved
     pruned = prune(sol, PRUNE_RTOL)
+    if pruned.n_blocks < sol.n_blocks and _feasibility(program, pruned) > FEASIBILITY_RTOL:
+        # the pruned blocks mattered for the bounds: re-solve on the others (feasible, exact over them)
+        restrict = (pruned.pattern, pruned.sign)
+        res = solve_working_set(program, _ws_options(settings, ctx), ctx.order, rows=ctx.rows, restrict_to=restrict)
+        sol, nu, stats, rounds = res.solution, res.nu, [*stats, *res.stats], rounds + res.info.rounds
+        pruned = sol
     cert = kept = _certify(program, pruned, nu, ctx, sol)
     if capped:
         kept = _certify(program, pruned, nu, ctx, sol, candidates=2 * pruned.pattern + (pruned.sign < 0))

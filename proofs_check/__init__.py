@@ -2,7 +2,8 @@
 
 Public API: :func:`check_scheme` (a :class:`Report`), the typed input (:class:`Scheme`,
 :class:`Layer`, :class:`GradeRecord`, :func:`scheme_from_model`), and
-:func:`monotone_violations`, the rigorous search for points where a grade raises the residual.
+:func:`monotone_violations`, the rigorous search for points where a grade raises the residual,
+and :func:`residual_zeros`, a rigorous enclosure of the zeros of a 1-D residual.
 """
 
 from .balls import Enclosure
@@ -12,11 +13,15 @@ from .contract import GradeRecord, Layer, Scheme, TargetLike, scheme_from_model
 from .report import Report
 from .searches import Counterexample, MonotoneSearch
 from .separation import monotone_violations
+from .zeros import ZeroSet, exact_features, residual_zeros
 
 __all__ = [
     "check_scheme",
     "scheme_from_model",
     "monotone_violations",
+    "residual_zeros",
+    "exact_features",
+    "ZeroSet",
     "Scheme",
     "Layer",
     "GradeRecord",
