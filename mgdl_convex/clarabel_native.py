@@ -15,7 +15,9 @@ training rows ``T`` first), Clarabel's standard form
 
 Rows with ``lower == upper`` get one row in the zero cone instead of two
 opposite inequalities (which would leave the interior point method no
-interior: Clarabel then stalls short of its tolerances).
+interior: Clarabel then stalls short of its tolerances), and of those only a
+linearly independent set (the others are implied; kept, they make the KKT
+system singular).
 
 With bounds (or rows beyond the training samples) the training rows are taken in
 the coordinates of their mask groups instead: samples with the same mask over the
@@ -105,7 +107,7 @@ class ClarabelProblem:
     A: sp.csc_matrix
     b: np.ndarray
     cones: list
-    n_x: int  # weights: the first n_x entries of Clarabel's x
+    x_index: np.ndarray  # Clarabel's first entries are these entries of the weights (B x q, flattened)
     n_cone_rows: int
     offset: float  # constant dropped by the QR compression of the loss
     eq_rows: np.ndarray  # rows of the program with an equality, in the order of the constraints
@@ -160,6 +162,29 @@ def _grouped_rows(program: GradeProgram, pattern, sign):
     return L, cat(rhs), max(const, 0.0), Qrows
 
 
+def _independent_rows(E: sp.csr_matrix, rtol: float = 1e-10, max_dense: int = 400) -> np.ndarray:
+    """Indices of linearly independent rows of E: zero rows and exact repeats go, then a rank-revealing
+    QR of E' picks among the rest (skipped above ``max_dense`` rows: repeats are the usual case, rows
+    of zones with the same blocks on).
+
+    An equality that is a combination of others (and consistent: ``g = 0`` is feasible) is
+    implied; kept, it makes the KKT system singular.  Its multiplier is then taken as 0.
+    """
+    if E.shape[0] == 0:
+        return np.zeros(0, int)
+    used = np.flatnonzero(np.asarray(abs(E).sum(axis=0)).ravel() > 0)
+    dense = E[:, used].toarray()
+    nonzero = np.flatnonzero(np.abs(dense).sum(axis=1) > 0)
+    _, first = np.unique(dense[nonzero], axis=0, return_index=True)
+    candidates = np.sort(nonzero[first])
+    if candidates.size == 0 or candidates.size > max_dense:
+        return candidates
+    _, R, perm = sla.qr(dense[candidates].T, mode="economic", pivoting=True, check_finite=False)
+    diag = np.abs(np.diag(R))
+    rank = int(np.sum(diag > rtol * diag[0])) if diag.size and diag[0] > 0 else 0
+    return np.sort(candidates[perm[:rank]])
+
+
 def build_problem(program: GradeProgram, pattern, sign, rows: list[np.ndarray]) -> ClarabelProblem:
     """Clarabel's standard form of the restricted program (module docstring)."""
     t0 = time.perf_counter()
@@ -174,7 +199,7 @@ def build_problem(program: GradeProgram, pattern, sign, rows: list[np.ndarray]) 
         F_loss, e_loss, const, Qrows = _grouped_rows(program, pattern, sign)
     offset = const / (2 * n)
     k = F_loss.shape[0]
-    P = sp.block_diag([sp.csc_matrix((N + B, N + B)), sp.identity(k) / n], format="csc")
+    P = sp.block_diag([sp.csc_matrix((N + B, N + B)), sp.identity(k) / n], format="csr")
     c = np.concatenate([np.zeros(N), np.full(B, program.beta), np.zeros(k)])
 
     G_blocks = []
@@ -195,27 +220,53 @@ def build_problem(program: GradeProgram, pattern, sign, rows: list[np.ndarray]) 
         sp.hstack([S, sp.csr_matrix((B * (q + 1), k))]),
     ]
     rhs = [e_loss, np.zeros(m), np.zeros(B * (q + 1))]
-    cones = [clarabel.ZeroConeT(k), clarabel.NonnegativeConeT(m)] + [clarabel.SecondOrderConeT(q + 1)] * B
+    # narrow blocks: their weights outside narrow_cols are not variables at all (deleted below)
+    keep_x = np.ones(N, dtype=bool)
+    keep_rows = np.ones(k + m + B * (q + 1), dtype=bool)
+    dims = np.full(B, q)
+    if program.narrow is not None and program.narrow[pattern].any():
+        masked = np.flatnonzero(program.masked_columns())
+        narrow = np.flatnonzero(program.narrow[pattern])
+        keep_x[(narrow[:, None] * q + masked[None, :]).ravel()] = False
+        keep_rows[(k + m + narrow[:, None] * (q + 1) + 1 + masked[None, :]).ravel()] = False
+        dims[narrow] = q - masked.size
+    cones = [clarabel.ZeroConeT(k), clarabel.NonnegativeConeT(m)] + [clarabel.SecondOrderConeT(d + 1) for d in dims]
     up_rows, lo_rows, eq_rows = bounded_rows(program)
     bound_rows = []
     for idx, sgn in ((eq_rows, 1.0), (up_rows, 1.0), (lo_rows, -1.0)) if program.bounded else ():
         bound = program.upper if sgn > 0 else program.lower
         T, C = idx[idx < n], idx[idx >= n]
         # training rows: g_T = Qrows (p + e_loss), sparse in p; other rows: F_C x, dense (few rows)
-        parts.append(sp.hstack([sp.csr_matrix((T.size, N + B)), sgn * Qrows[T]]))
-        F_C = block_features(program.Zb[C], program.D[C][:, pattern] if C.size else np.zeros((0, B)), sign)
-        parts.append(sp.hstack([sp.csr_matrix(sgn * F_C), sp.csr_matrix((C.size, B + k))]))
-        rhs += [sgn * (bound[T] - Qrows[T] @ e_loss), sgn * bound[C]]
-        bound_rows.append(np.concatenate([T, C]))
+        F_C = block_features(program.Zb[C], np.asarray(program.D[:, pattern])[C], sign)
+        rows_b = sp.vstack([sp.hstack([sp.csr_matrix((T.size, N + B)), sgn * Qrows[T]]),
+                            sp.hstack([sp.csr_matrix(sgn * F_C), sp.csr_matrix((C.size, B + k))])], format="csr")
+        rhs_b = np.concatenate([sgn * (bound[T] - Qrows[T] @ e_loss), sgn * bound[C]])
+        which = np.concatenate([T, C])
+        if idx is eq_rows:
+            keep = _independent_rows(rows_b)
+            rows_b, rhs_b, which = rows_b[keep], rhs_b[keep], which[keep]
+            eq_rows = which
+        parts.append(rows_b)
+        rhs.append(rhs_b)
+        bound_rows.append(which)
     if eq_rows.size:
         cones.append(clarabel.ZeroConeT(eq_rows.size))
     if up_rows.size + lo_rows.size:
         cones.append(clarabel.NonnegativeConeT(up_rows.size + lo_rows.size))
-    A = sp.vstack(parts, format="csc")
+    A = sp.vstack(parts, format="csr")
+    b_vec = np.concatenate(rhs)
+    if not keep_x.all():
+        keep = np.concatenate([keep_x, np.ones(B + k, dtype=bool)])
+        rows_kept = np.concatenate([keep_rows, np.ones(A.shape[0] - keep_rows.size, dtype=bool)])
+        A, b_vec = A[rows_kept][:, keep], b_vec[rows_kept]
+        P, c = P[keep][:, keep], c[keep]
     build_time = time.perf_counter() - t0
     if not bound_rows:
         bound_rows = [np.zeros(0, int)] * 3
-    return ClarabelProblem(P, c, A, np.concatenate(rhs), cones, N, m, offset, *bound_rows, build_time)
+    x_index = np.flatnonzero(keep_x)
+    return ClarabelProblem(
+        sp.csc_matrix(P), c, sp.csc_matrix(A), b_vec, cones, x_index, m, offset, *bound_rows, build_time
+    )
 
 
 def run_clarabel(problem: ClarabelProblem, solver_options: dict | None, what: str):
@@ -235,7 +286,9 @@ def read_solution(program: GradeProgram, problem: ClarabelProblem, pattern, sign
     """The blocks, the statistics and the bound multipliers ``nu`` (one per row) of a solve."""
     B, q = len(pattern), program.q
     x = np.asarray(result.x)
-    U = x[: problem.n_x].reshape(B, q).T
+    flat = np.zeros(B * q)
+    flat[problem.x_index] = x[: problem.x_index.size]
+    U = flat.reshape(B, q).T
     sol = BlockSolution(pattern=np.asarray(pattern), sign=np.asarray(sign, dtype=float), U=U)
     nu = np.zeros(program.n_points)
     n_eq, n_up, n_lo = problem.eq_rows.size, problem.up_rows.size, problem.lo_rows.size

@@ -10,10 +10,12 @@ that ends ``optimal`` is kept:
 3. a fallback solver through CVXPY (:data:`FALLBACK`: CLARABEL -> ECOS,
    every other solver -> CLARABEL).
 
-An attempt that raises :class:`~mgdl_convex.solvers.SolverError`, ends
-``optimal_inaccurate``, or ends ``optimal`` with a certified relative gap above
-the grade's tolerance (:mod:`mgdl_convex.grade`) leads to the next.  If no
-attempt meets both, the solution with the smallest certified gap is kept and a
+An attempt that raises :class:`~mgdl_convex.solvers.SolverError`, or whose
+answer's certified relative gap is above the grade's tolerance
+(:mod:`mgdl_convex.grade`), leads to the next; the fallback solver is tried only
+if both attempts raised (a solver that works but is not accurate enough is not
+helped by a less accurate one).  If no attempt is certified, the solution with
+the smallest certified gap is kept and a
 :class:`~mgdl_convex.solvers.SolverInaccurateWarning` is issued; if every
 attempt raised, the error names them all.  What happened is recorded in the
 grade's result (``attempts``).  A time-limit overrun is not retried.

@@ -56,7 +56,7 @@ from .certificate import GradeCertificate, certify, program_kappa, program_rows
 from .faults import GradeTimeLimit, attempts_for, check_memory
 from .network import GradeLayer
 from .patterns import make_patterns
-from .program import BlockSolution, GradeProgram, monotone_bounds, solve_direct
+from .program import BlockSolution, GradeProgram, monotone_bounds, negligible_norm, solve_direct
 from .recovery import prune, recover_neurons
 from .solvers import SolverError, warn_inaccurate
 from .working_set import WorkingSet, WorkingSetOptions, solve_working_set
@@ -142,6 +142,10 @@ class GradeResult:
     c1_rounds: int = 0
     constraint_points: int = 0
     zones: int = 0
+    sup_lower: float | None = None  # certified sup |e_k| (run to eps only)
+    sup_upper: float | None = None
+    sup_ratio_upper: float | None = None  # sup |e_k| / sup |e_(k-1)|, an upper bound
+    sup_trust: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -220,12 +224,12 @@ def _feasibility(program: GradeProgram, sol: BlockSolution) -> float:
 def _polish(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveContext):
     """Drop the blocks below POLISH_RTOL if the re-solved rest is still certified (module docstring)."""
     norms = sol.block_norms()
-    keep = norms > POLISH_RTOL * norms.max(initial=0.0)
+    keep = norms > max(POLISH_RTOL * norms.max(initial=0.0), negligible_norm(program))
     if keep.all() or not keep.any():
         return None
     restrict = (sol.pattern[keep], sol.sign[keep])
     res = solve_working_set(program, _ws_options(settings, ctx), ctx.order, rows=ctx.rows, restrict_to=restrict)
-    polished = prune(res.solution, PRUNE_RTOL)
+    polished = prune(res.solution, PRUNE_RTOL, negligible_norm(program))
     cert = _certify(program, polished, res.nu, ctx, res.solution)
     if cert.relative_gap > OPTIMAL_RTOL or _feasibility(program, polished) > FEASIBILITY_RTOL:
         return None
@@ -261,7 +265,7 @@ def _solve_once(program, settings, ctx: SolveContext, start, overflow_blocks, po
     else:
         solved = _solve_working_set(program, settings, ctx, start, overflow_blocks)
     sol, nu, stats, rounds, capped, ws_state, overflow = solved
-    pruned = prune(sol, PRUNE_RTOL)
+    pruned = prune(sol, PRUNE_RTOL, negligible_norm(program))
     if pruned.n_blocks < sol.n_blocks and _feasibility(program, pruned) > FEASIBILITY_RTOL:
         # the pruned blocks mattered for the bounds: re-solve on the others (feasible, exact over them)
         restrict = (pruned.pattern, pruned.sign)
@@ -305,7 +309,9 @@ def solve_at_beta(
     ``polish_above``: polish (module docstring) only a solution with more blocks than this.
     """
     tried, kept = [], None
-    for solver, options, label in attempts_for(settings.solver, settings.solver_options):
+    for i, (solver, options, label) in enumerate(attempts_for(settings.solver, settings.solver_options)):
+        if i == 2 and kept is not None:
+            break  # the solver works, its answer is only not certified: a less accurate fallback will not be
         attempt = replace(settings, solver=solver, solver_options=options)
         try:
             out = _solve_once(program, attempt, ctx, start, overflow_blocks, polish_above)
@@ -338,16 +344,19 @@ class GradeSolve:
 
 
 def solve_grade_program(
-    program: GradeProgram, settings: GradeSettings, kappa_e: float, ctx: SolveContext
+    program: GradeProgram, settings: GradeSettings, kappa_e: float, ctx: SolveContext, start: float | None = None
 ) -> GradeSolve:
-    """Solve at the floor beta (greedy / uncapped) or on the regularisation path (exact width)."""
+    """Solve at the floor beta (greedy / uncapped) or on the regularisation path (exact width, from
+    ``start`` if given: :func:`mgdl_convex.path.solve_path`)."""
     if settings.width_mode == "exact":
         from .path import solve_path
 
         def at(beta, start, overflow):
             return solve_at_beta(replace(program, beta=beta), settings, ctx, start, overflow, settings.width)
 
-        found = solve_path(at, kappa_e, program.beta, settings.width)
+        found = solve_path(at, kappa_e, program.beta, settings.width, start=start)
+        if found.outcome is not None and found.outcome.neurons == 0:  # the zero grade
+            return GradeSolve(None, found.attempts, found.beta, found.steps)
         return GradeSolve(found.outcome, found.attempts, found.beta, found.steps)
     out, attempts = solve_at_beta(program, settings, ctx)
     return GradeSolve(out, attempts, program.beta, 1)

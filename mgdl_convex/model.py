@@ -23,11 +23,13 @@ from __future__ import annotations
 import logging
 import numbers
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import numpy as np
 
 from .grade import WIDTH_MODES, GradeResult, GradeSettings, fit_grade
 from .network import GradeLayer, carry_columns, forward
+from .pointwise import PointwiseOptions, fit_pointwise_grade
 from .solvers import SolverError, check_solver
 from .targets import Target, sample_grid, sample_uniform
 
@@ -36,6 +38,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["MultigradeRegressor"]
 
 FORMULATIONS = ("working_set", "direct")
+GUARANTEES = ("none", "pointwise")
 
 
 def _check_array(X, y=None):
@@ -82,7 +85,8 @@ class MultigradeRegressor:
     carry_input : bool, pass x through every grade (THEORY section 1).
     beta : float, absolute group-lasso weight (exclusive with ``beta_ratio``).
     beta_ratio : float in (0, 1), ``beta_k = beta_ratio * kappa_S(e_{k-1})``
-        (default 1e-4 when ``beta`` is not given:
+        (default 1e-4 when ``beta`` is not given, 1e-7 with ``guarantee="pointwise"``, whose bounds
+        make the useful betas smaller:
         small, so that capped grades fit closely; every grade is still non-trivial).
     monotone : bool, constrain ``|e_k| <= rho |e_{k-1}|`` on the training points.
     contraction : float in (0, 1], the rho of ``monotone`` (default 1).  rho < 1 asks
@@ -92,6 +96,12 @@ class MultigradeRegressor:
     solver : "CLARABEL" (default), "SCS", "ECOS" or "MOSEK".
     solver_options : dict passed to the solver.
     formulation : "working_set" (default, exact, fast) or "direct" (the whole program).
+    guarantee : "none" (default) or "pointwise": theorem mode, every grade satisfies
+        ``|e_k(x)| <= |e_(k-1)(x)|`` for every x of the domain, proved by proofs_check's rigorous
+        search (1-D targets, :meth:`fit_target` only; :mod:`mgdl_convex.pointwise`).
+    eps : float or None: run to eps (with :meth:`fit_target`): grades are added until the certified
+        ``sup |e_K| <= eps sup |f|`` (proofs_check's enclosures: rigorous in 1-D and 2-D,
+        a grid maximum beyond), at most ``n_grades``; each grade records its certified sup.
     width_mode : "exact" (default): each grade's beta is the smallest on the regularisation
         path, down to the floor ``beta`` / ``beta_ratio``, whose exact optimum has at most
         W neurons (:mod:`mgdl_convex.path`); "greedy": beta is the floor and the working set
@@ -121,6 +131,8 @@ class MultigradeRegressor:
         solver_options: dict | None = None,
         formulation: str = "working_set",
         width_mode: str = "exact",
+        guarantee: str = "none",
+        eps: float | None = None,
         tol: float = 0.0,
         grade_time_limit: float | None = None,
         warm_start: bool = False,
@@ -141,6 +153,8 @@ class MultigradeRegressor:
         self.solver_options = solver_options
         self.formulation = formulation
         self.width_mode = width_mode
+        self.guarantee = guarantee
+        self.eps = eps
         self.tol = tol
         self.grade_time_limit = grade_time_limit
         self.warm_start = warm_start
@@ -173,7 +187,8 @@ class MultigradeRegressor:
             if not (isinstance(self.beta, numbers.Real) and np.isfinite(self.beta) and self.beta > 0):
                 raise ValueError(f"beta must be a positive finite number, got {self.beta!r}")
         else:
-            beta_ratio = 1e-4 if beta_ratio is None else beta_ratio
+            default = 1e-7 if self.guarantee == "pointwise" else 1e-4  # bounds shrink the useful betas
+            beta_ratio = default if beta_ratio is None else beta_ratio
             if not (isinstance(beta_ratio, numbers.Real) and 0 < beta_ratio < 1):
                 raise ValueError(f"beta_ratio must lie in (0, 1), got {beta_ratio!r}")
         if not (isinstance(self.contraction, numbers.Real) and 0 < self.contraction <= 1):
@@ -182,6 +197,10 @@ class MultigradeRegressor:
             raise ValueError(f"patterns must be 'auto', 'all' or 'sampled', got {self.patterns!r}")
         if self.formulation not in FORMULATIONS:
             raise ValueError(f"formulation must be one of {FORMULATIONS}, got {self.formulation!r}")
+        if self.eps is not None and not (isinstance(self.eps, numbers.Real) and 0 < self.eps < 1):
+            raise ValueError(f"eps must lie in (0, 1) (relative to sup |f|) or be None, got {self.eps!r}")
+        if self.guarantee not in GUARANTEES:
+            raise ValueError(f"guarantee must be one of {GUARANTEES}, got {self.guarantee!r}")
         if self.width_mode not in WIDTH_MODES:
             raise ValueError(f"width_mode must be one of {WIDTH_MODES}, got {self.width_mode!r}")
         if self.solver_options is not None and not isinstance(self.solver_options, dict):
@@ -211,6 +230,11 @@ class MultigradeRegressor:
         X, y = _check_array(X, y)
         domain = np.column_stack([X.min(axis=0), X.max(axis=0)])
         self.sampling_ = None  # a data set: its samples are not regenerable
+        if self.guarantee != "none" or self.eps is not None:
+            raise ValueError(
+                "guarantee='pointwise' and eps need the target itself (its ball-arithmetic form), not samples: "
+                "use fit_target(target, samples=...)"
+            )
         return self._fit(lambda k, rng: (X, y), domain, X.shape[1])
 
     def fit_target(self, target: Target, samples=1024, sampling: str = "grid") -> MultigradeRegressor:
@@ -227,7 +251,7 @@ class MultigradeRegressor:
 
         self.target_ = target
         self.sampling_ = sampling
-        return self._fit(provider, np.array(target.domain, dtype=float), target.dim)
+        return self._fit(provider, np.array(target.domain, dtype=float), target.dim, target)
 
     def training_samples(self, target: Target, sampling: str | None = None) -> list[np.ndarray] | None:
         """The samples each fitted grade of :meth:`fit_target` was fit on, regenerated exactly.
@@ -251,8 +275,10 @@ class MultigradeRegressor:
             out.append(X)
         return out
 
-    def _fit(self, provider, domain: np.ndarray, d: int) -> MultigradeRegressor:
+    def _fit(self, provider, domain: np.ndarray, d: int, target=None) -> MultigradeRegressor:
         settings = self._settings(d)
+        if self.guarantee == "pointwise" and d != 1:
+            raise ValueError(f"guarantee='pointwise' is implemented for 1-D targets, got dimension {d}")
         seeds = np.random.SeedSequence(self.random_state).spawn(self.n_grades)
         start = 0
         if self.warm_start and getattr(self, "layers_", None):
@@ -265,6 +291,11 @@ class MultigradeRegressor:
         self.domain_ = domain
         self.n_features_in_ = d
         self.stop_reason_ = f"reached n_grades={self.n_grades}"
+        sup_f = self._certified_sup(target) if self.eps is not None else None
+        last = self.grades_[-1].sup_upper if self.grades_ else None
+        if sup_f is not None and last is not None and last <= self.eps * sup_f[1]:
+            self.stop_reason_ = "eps already reached"
+            return self
         for k in range(start, self.n_grades):
             rng = np.random.default_rng(seeds[k])
             X, y = provider(k, rng)
@@ -276,19 +307,31 @@ class MultigradeRegressor:
                 break
             order = np.argsort(X[:, 0], kind="stable") if d == 1 else None
             try:
-                layer, result = fit_grade(k + 1, Zb, e, settings, rng, order)
+                if self.guarantee == "pointwise":
+                    previous = self.grades_[-1].beta / self.grades_[-1].kappa_before if self.grades_ else None
+                    layer, result = fit_pointwise_grade(
+                        k + 1, self.layers_, X, target, domain, lambda Xn: self._grade_input(Xn, target(Xn)),
+                        settings, PointwiseOptions(), rng, previous,
+                    )
+                else:
+                    layer, result = fit_grade(k + 1, Zb, e, settings, rng, order)
             except (SolverError, MemoryError) as err:
                 self.stop_reason_ = f"grade {k + 1} failed: {err}"
                 logger.error("%s; the %d finished grade(s) are kept", self.stop_reason_, len(self.layers_))
                 raise
             if result.trivial:
-                self.stop_reason_ = (
-                    f"grade {k + 1} is trivial: kappa(e) = {result.kappa_before:.3e} <= beta = {result.beta:.3e}"
-                )
+                self.stop_reason_ = self._trivial_reason(k + 1, result)
                 break
             self._append(layer, Zb.shape[1], d)
+            if sup_f is not None:
+                result = self._with_sup(result, target, sup_f)
             self.grades_.append(result)
             self._report(result)
+            if sup_f is not None and result.sup_upper <= self.eps * sup_f[1]:
+                self.stop_reason_ = (
+                    f"certified sup |e_{k + 1}| <= {result.sup_upper:.3e} <= eps sup |f| = {self.eps * sup_f[1]:.3e}"
+                )
+                break
             if self.monitor is not None and self.monitor(k + 1, result, self):
                 self.stop_reason_ = f"monitor stopped after grade {k + 1}"
                 break
@@ -297,6 +340,27 @@ class MultigradeRegressor:
                 break
         logger.info("stopped: %s", self.stop_reason_)
         return self
+
+    def _trivial_reason(self, k: int, result: GradeResult) -> str:
+        if result.guarantee == "pointwise":
+            return f"grade {k} is the zero grade: {result.c1_status}"
+        if result.kappa_before > result.beta:
+            return f"grade {k}: {result.attempts or 'no certified grade of this width on the path'}"
+        return f"grade {k} is trivial: kappa(e) = {result.kappa_before:.3e} <= beta = {result.beta:.3e}"
+
+    def _certified_sup(self, target) -> tuple[float, float, bool]:
+        """(lower, upper, rigorous) of sup |e_K| for the grades fitted so far (proofs_check)."""
+        from proofs_check import residual_sup
+
+        search, rigorous = residual_sup(self.layers_, target, self.domain_)
+        return search.enclosure.lower, search.enclosure.upper, rigorous
+
+    def _with_sup(self, result: GradeResult, target, sup_f) -> GradeResult:
+        lower, upper, rigorous = self._certified_sup(target)
+        previous = self.grades_[-1].sup_lower if self.grades_ and self.grades_[-1].sup_lower else sup_f[0]
+        ratio = upper / previous if previous > 0 else np.inf
+        trust = "rigorous" if rigorous else "heuristic"
+        return replace(result, sup_lower=lower, sup_upper=upper, sup_ratio_upper=ratio, sup_trust=trust)
 
     def _grade_input(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Frozen input of the next grade on X, and the residual there."""
@@ -320,6 +384,12 @@ class MultigradeRegressor:
             f"beta {r.beta:.2e}, {r.status}, 0.5*MSE {r.loss_before:.3e} -> {r.loss_after:.3e}, "
             f"rel. gap {r.relative_gap:.1e}, {r.time_total:.1f} s"
         )
+        if r.width_mode == "exact":
+            line += f", exact width ({r.path_steps} path steps)"
+        if r.guarantee == "pointwise":
+            line += f", C1 {r.c1_status} ({r.c1_rounds} rounds, {r.constraint_points} points, {r.zones} zones)"
+        if r.sup_trust:
+            line += f", sup |e| <= {r.sup_upper:.3e} ({r.sup_trust}, ratio <= {r.sup_ratio_upper:.3g})"
         if self.verbose:
             print(line, flush=True)
         else:

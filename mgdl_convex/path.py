@@ -28,6 +28,14 @@ restricted optima pass through a wide working set on the way to a narrow exact
 optimum would be refused, and a larger beta chosen.  (A wide restricted optimum
 does not prove the whole optimum is wide.)
 
+**Where to start.**  By default the walk starts at ``kappa * ratio``; a caller that knows
+roughly where the answer lies (theorem mode: the beta of the previous round or grade) passes
+``start``.  From a good start the walk goes down as above; from a bad one it goes up by steps of
+``1 / ratio`` to the first good beta; either way it then bisects between the smallest good and
+the largest bad beta found.  With bounds on the prediction this matters: near kappa the
+optimum is the zero grade, and the bounds' multipliers that certify it are found only once most
+patterns are in the working set, which is slow for wide grade inputs.
+
 A solve that is not certified (gap above the tolerance after the retry policy)
 also counts as bad: the path never keeps an uncertified grade.  If no beta below
 kappa is good, the grade is the zero grade.
@@ -41,7 +49,7 @@ from dataclasses import dataclass
 __all__ = ["PathResult", "solve_path", "PATH_RATIO", "REFINE_STEPS", "OVERFLOW_FACTOR"]
 
 PATH_RATIO = 0.25
-REFINE_STEPS = 3
+REFINE_STEPS = 2
 OVERFLOW_FACTOR = 4
 
 
@@ -63,47 +71,54 @@ def solve_path(
     ratio: float = PATH_RATIO,
     refine: int = REFINE_STEPS,
     overflow: int = OVERFLOW_FACTOR,
+    start: float | None = None,
 ) -> PathResult:
     """Walk the path (module docstring).
 
     ``solve_at(beta, start, overflow_blocks)`` returns ``(outcome, attempts)`` with
     ``outcome.accurate``, ``outcome.neurons``, ``outcome.overflow`` and ``outcome.working_set``.
+    ``start``: the first beta to try (default ``kappa * ratio``); from a bad one the walk goes up.
     """
     if not (0 < floor < kappa):
         return PathResult(None, "", kappa, 0)
     steps = 0
-    good = None  # (beta, outcome, attempts)
-    bad_beta = None
-    start = None
     cap = overflow * width
 
-    def try_beta(beta, start):
+    def try_beta(beta, warm):
         nonlocal steps
         steps += 1
-        outcome, attempts = solve_at(beta, start, cap)
+        outcome, attempts = solve_at(beta, warm, cap)
         ok = outcome.accurate and not outcome.overflow and outcome.neurons <= width
-        return ok, outcome, attempts
+        return ok, (beta, outcome, attempts)
 
-    beta = kappa * ratio
-    while True:
-        beta = max(beta, floor)
-        ok, outcome, attempts = try_beta(beta, start)
-        if not ok:
-            bad_beta = beta
-            break
-        good = (beta, outcome, attempts)
-        start = outcome.working_set
-        if beta <= floor:
-            break
-        beta *= ratio
-    if bad_beta is not None:
-        hi = good[0] if good is not None else kappa
-        lo = bad_beta
+    good, bad = None, None  # (beta, outcome, attempts): the smallest good beta, and a bad one below it
+    beta = min(max(start if start is not None else kappa * ratio, floor), kappa * ratio)
+    ok, found = try_beta(beta, None)
+    if ok:  # down until bad (or the floor)
+        good = found
+        while beta > floor:
+            beta = max(beta * ratio, floor)
+            ok, found = try_beta(beta, good[1].working_set)
+            if not ok:
+                bad = found
+                break
+            good = found
+    else:  # up until good (or kappa: the zero grade)
+        bad = found
+        while beta / ratio < kappa:
+            beta /= ratio
+            ok, found = try_beta(beta, None)
+            if ok:
+                good = found
+                break
+            bad = found
+    if bad is not None:
+        hi, lo = (good[0] if good is not None else kappa), bad[0]
         for _ in range(refine):
             mid = math.sqrt(hi * lo)
-            ok, outcome, attempts = try_beta(mid, good[1].working_set if good is not None else None)
+            ok, found = try_beta(mid, good[1].working_set if good is not None else None)
             if ok:
-                good, hi = (mid, outcome, attempts), mid
+                good, hi = found, mid
             else:
                 lo = mid
     if good is None:

@@ -27,6 +27,11 @@ the bounds) come in three groups, in this order:
 ``n_train`` and ``n_real`` mark the groups (default: every row is a training
 row).  Without extra rows the program is the one above.
 
+**Narrow blocks.**  ``narrow`` marks patterns whose blocks may use only the input
+columns ``narrow_cols`` (their other weights are 0): the neurons of such a pattern
+read, say, the carried input x and the bias only.  Their cone and their price are
+then those of the sub-input ``Zb[:, narrow_cols]``.
+
 A solution is stored by *blocks*: block ``b`` is a pattern index ``pattern[b]``,
 a sign ``sign[b]`` (+1 for a ``v_i``, -1 for a ``w_i``) and a weight column
 ``U[:, b]``; blocks not listed are zero.  This serves both formulations: the
@@ -54,6 +59,7 @@ __all__ = [
     "bounded_rows",
     "bound_multipliers",
     "effective_residual",
+    "negligible_norm",
 ]
 
 
@@ -82,6 +88,14 @@ class GradeProgram:
     upper: np.ndarray | None = None
     n_train: int | None = None  # rows [0, n_train) carry the loss (default: all)
     n_real: int | None = None  # rows [0, n_real) are points with cone rows (default: all)
+    narrow: np.ndarray | None = None  # (P,) bool: patterns whose blocks read only narrow_cols
+    narrow_cols: tuple = ()
+
+    def masked_columns(self) -> np.ndarray:
+        """The input columns a narrow block may not use (bool, length q)."""
+        mask = np.ones(self.q, dtype=bool)
+        mask[list(self.narrow_cols)] = False
+        return mask
 
     @property
     def n(self) -> int:
@@ -177,6 +191,9 @@ def solve_direct(
     pred = cp.sum(cp.multiply(D, Zb @ (V - W)), axis=1)
     cone = 2 * D[:m] - 1
     constraints = [cp.multiply(cone, Zb[:m] @ V) >= 0, cp.multiply(cone, Zb[:m] @ W) >= 0]
+    if program.narrow is not None and program.narrow.any():
+        cols = np.ix_(np.flatnonzero(program.masked_columns()), np.flatnonzero(program.narrow))
+        constraints += [V[cols] == 0, W[cols] == 0]
     constraints += bound_constraints(program, pred)
     penalty = cp.sum(cp.norm(V, 2, axis=0)) + cp.sum(cp.norm(W, 2, axis=0))
     loss = cp.sum_squares(pred[:n] - program.e[:n]) / (2 * n)
@@ -187,7 +204,7 @@ def solve_direct(
         sign=np.concatenate([np.ones(P), -np.ones(P)]),
         U=np.hstack([V.value, W.value]),
     )
-    return sol, stats, bound_multipliers(program, constraints[2:])
+    return sol, stats, bound_multipliers(program, constraints[-3:] if program.bounded else [])
 
 
 def bounded_rows(program: GradeProgram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -230,6 +247,12 @@ def bound_multipliers(program: GradeProgram, bound_constraints: list) -> np.ndar
     # CVXPY's dual of ``pred == b`` is the multiplier of ``pred - b`` (its sign convention)
     nu[eq] += program.n * mu_eq
     return nu
+
+
+def negligible_norm(program: GradeProgram, rtol: float = 1e-7) -> float:
+    """A block norm below which a block cannot move the prediction by ``rtol max |e|`` anywhere."""
+    reach = float(np.max(np.linalg.norm(program.Zb, axis=1), initial=1.0))
+    return rtol * float(np.max(np.abs(program.e[: program.n]), initial=0.0)) / reach
 
 
 def effective_residual(program: GradeProgram, prediction: np.ndarray, nu: np.ndarray) -> np.ndarray:

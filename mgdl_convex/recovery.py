@@ -10,7 +10,8 @@ the training points because ``U_b`` lies in the cone of pattern ``i``.  Hence th
 recovered network reproduces the convex prediction there, and its weight-decay
 penalty ``(||u||^2 + a^2) / 2 = ||U_b||`` equals the group penalty: the convex and
 the non-convex objectives agree at every feasible point.  Blocks whose norm is
-below ``prune_rtol`` times the largest are solver noise and are dropped first.
+below ``prune_rtol`` times the largest (or below an absolute floor: a block that cannot
+move the prediction by 1e-7 max |e|) are solver noise and are dropped first.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from .program import BlockSolution
 __all__ = ["prune", "recover_neurons"]
 
 
-def prune(sol: BlockSolution, prune_rtol: float) -> BlockSolution:
-    """Drop blocks whose norm is at most ``prune_rtol`` times the largest."""
+def prune(sol: BlockSolution, prune_rtol: float, floor: float = 0.0) -> BlockSolution:
+    """Drop blocks whose norm is at most ``prune_rtol`` times the largest, or at most ``floor``."""
     norms = sol.block_norms()
     if norms.size == 0:
         return sol
-    return sol.select(norms > prune_rtol * norms.max())
+    return sol.select(norms > max(prune_rtol * norms.max(), floor))
 
 
 def recover_neurons(sol: BlockSolution) -> GradeLayer:

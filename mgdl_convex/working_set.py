@@ -17,7 +17,7 @@ Each round is a sequence of named steps:
    optimality conditions of the program the zero block (i, sign) is optimal iff
    ``kappa_i^{sign}(r - nu) <= beta``; blocks above that are added (largest
    first, ``initial_blocks`` per round, doubling after each round without progress
-   up to 16 times as many: with bounds, blocks help only in groups).
+   up to 4 times as many: with bounds, blocks help only in groups).
 4. **Drop** blocks that are zero at the restricted optimum (column deletion),
    but only after a round that lowered the restricted optimum by more than
    ``progress_rtol``.  Adding blocks never raises the restricted optimum and
@@ -25,7 +25,9 @@ Each round is a sequence of named steps:
    strictly decreases and no working set comes back: the loop ends.  Dropping
    after a round without progress could cycle, and does with bounds, where a
    block is useful only together with others (a bump between two zeros of e
-   needs several neurons at once): those rounds keep every block.
+   needs several neurons at once): those rounds keep every block, until the working
+   set holds ``max_working_set`` blocks (then zero blocks go anyway; ``max_rounds``
+   bounds the loop, and the certificate judges the result).
 5. **Swap** (width cap only, see below).
 
 It stops when no row is violated and no block left out prices above
@@ -58,7 +60,14 @@ import scipy.sparse as sp
 from .certificate import program_kappa, program_rows
 from .clarabel_native import solve_blocks_native
 from .faults import GradeTimeLimit
-from .program import BlockSolution, GradeProgram, bound_constraints, bound_multipliers, effective_residual
+from .program import (
+    BlockSolution,
+    GradeProgram,
+    bound_constraints,
+    bound_multipliers,
+    effective_residual,
+    negligible_norm,
+)
 from .solvers import SolveStats, solve_problem
 
 __all__ = [
@@ -92,6 +101,7 @@ class WorkingSetOptions:
     swap_rounds: int = 4
     swap_size: int = 4
     overflow_blocks: int | None = None
+    max_working_set: int = 2048
     deadline: float | None = None
 
 
@@ -173,7 +183,11 @@ def _restricted_problem(program: GradeProgram, ws: WorkingSet):
     bounds = bound_constraints(program, pred)
     loss = cp.sum_squares(pred[:n] - program.e[:n]) / (2 * n)
     objective = loss + program.beta * cp.sum(cp.norm(X, 2, axis=1))
-    return cp.Problem(cp.Minimize(objective), [G @ x >= 0, *bounds]), X, bounds, offset
+    constraints = [G @ x >= 0, *bounds]
+    if program.narrow is not None and program.narrow[ws.pattern].any():
+        cols = np.ix_(np.flatnonzero(program.narrow[ws.pattern]), np.flatnonzero(program.masked_columns()))
+        constraints.append(X[cols] == 0)
+    return cp.Problem(cp.Minimize(objective), constraints), X, bounds, offset
 
 
 def solve_blocks(
@@ -256,9 +270,11 @@ def _price(program: GradeProgram, sol: BlockSolution, nu: np.ndarray, ws: Workin
 
 
 # --------------------------------------------------------------------------- step 4: drop
-def _nonzero(sol: BlockSolution, rtol: float) -> np.ndarray:
+def _nonzero(program: GradeProgram, sol: BlockSolution, rtol: float) -> np.ndarray:
+    """Blocks above ``rtol`` of the largest, and able to move the prediction by more than 1e-7 max |e|
+    (a solution that is zero up to the solver's noise has no non-zero block)."""
     norms = sol.block_norms()
-    return norms > rtol * max(float(norms.max(initial=0.0)), 1e-300)
+    return norms > max(rtol * float(norms.max(initial=0.0)), negligible_norm(program), 1e-300)
 
 
 # --------------------------------------------------------------------------- the loop
@@ -327,7 +343,7 @@ def solve_working_set(
                 converged = True
                 break
             continue
-        nonzero = _nonzero(sol, options.drop_rtol)
+        nonzero = _nonzero(program, sol, options.drop_rtol)
         if options.overflow_blocks is not None and nonzero.sum() > options.overflow_blocks:
             overflow = True
             break
@@ -342,10 +358,10 @@ def solve_working_set(
         progress = objective < last_objective - options.progress_rtol * max(abs(objective), 1e-300)
         last_objective = min(last_objective, objective)
         stalled = 0 if progress else stalled + 1
-        keep = nonzero if progress else np.ones(len(ws.pattern), dtype=bool)
-        room = options.initial_blocks * 2 ** min(stalled, 4)  # no progress: larger batches
-        if options.max_blocks is not None:
-            keep = nonzero  # capped: only non-zero blocks count against the width
+        full = len(ws.pattern) >= options.max_working_set
+        keep = nonzero if progress or full else np.ones(len(ws.pattern), dtype=bool)
+        room = options.initial_blocks * 2 ** min(stalled, 2)  # no progress: larger batches
+        if options.max_blocks is not None:  # capped: the working set never exceeds the width
             room = min(room, options.max_blocks - int(keep.sum()))
         new = new[np.argsort(-kap.ravel()[new], kind="stable")]
         if room <= 0 and new.size and not violated:

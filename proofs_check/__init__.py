@@ -3,7 +3,8 @@
 Public API: :func:`check_scheme` (a :class:`Report`), the typed input (:class:`Scheme`,
 :class:`Layer`, :class:`GradeRecord`, :func:`scheme_from_model`), and
 :func:`monotone_violations`, the rigorous search for points where a grade raises the residual,
-and :func:`residual_zeros`, a rigorous enclosure of the zeros of a 1-D residual.
+:func:`residual_zeros`, a rigorous enclosure of the zeros of a 1-D residual, and
+:func:`residual_sup`, a certified enclosure of the sup norm of the current residual.
 """
 
 from .balls import Enclosure
@@ -13,6 +14,7 @@ from .contract import GradeRecord, Layer, Scheme, TargetLike, scheme_from_model
 from .report import Report
 from .searches import Counterexample, MonotoneSearch
 from .separation import monotone_violations
+from .sup_norm import residual_sup
 from .zeros import ZeroSet, exact_features, residual_zeros
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "scheme_from_model",
     "monotone_violations",
     "residual_zeros",
+    "residual_sup",
     "exact_features",
     "ZeroSet",
     "Scheme",

@@ -164,7 +164,8 @@ class Scheme:
 def scheme_from_model(model, target=None, sampling: str = "grid") -> Scheme:
     """The :class:`Scheme` of a fitted multigrade estimator (duck-typed, public attributes only).
 
-    Reads ``layers_``, ``domain_``, ``grades_``, ``monotone`` and, when the samples can be
+    Reads ``layers_``, ``domain_``, ``grades_``, ``monotone`` (or ``guarantee == "pointwise"``: the
+    grades were fit with extra constraints too) and, when the samples can be
     regenerated, ``training_samples(target, sampling)``: grade k's samples and ``target`` on them.
     ``sampling`` matters only for model files that do not record how they were sampled.  The
     model's domain must be the target's: checking a scheme on another domain proves nothing.
@@ -180,5 +181,6 @@ def scheme_from_model(model, target=None, sampling: str = "grid") -> Scheme:
     if target is not None and model.grades_:
         drawn = model.training_samples(target, sampling)
         samples = None if drawn is None else tuple((X, target(X)) for X in drawn)
-    return Scheme(tuple(model.layers_), domain, tuple(model.grades_), samples, bool(model.monotone))
+    constrained = bool(model.monotone) or getattr(model, "guarantee", "none") == "pointwise"
+    return Scheme(tuple(model.layers_), domain, tuple(model.grades_), samples, constrained)
 

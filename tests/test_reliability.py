@@ -195,5 +195,5 @@ def test_a_large_certified_gap_everywhere_is_never_reported_optimal(monkeypatch)
         m = MultigradeRegressor(n_grades=1, width=5, monotone=True, beta_ratio=0.1, width_mode="greedy").fit(*_x_y())
     g = m.grades_[0]
     assert g.status == "optimal_inaccurate"
-    assert g.attempts.count("certified gap") == 3
+    assert g.attempts.count("certified gap") == 2 and "fallback" not in g.attempts  # the solver works
     assert g.kept_relative_gap > 1e-3
