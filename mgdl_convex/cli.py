@@ -47,6 +47,10 @@ FIT_KEYS = {
     "seed": int,
     "tol": float,
     "grade_time_limit": float,
+    "width_mode": str,
+    "guarantee": str,
+    "eps": float,
+    "c1_rounds": int,
 }
 
 DEFAULTS = {
@@ -64,6 +68,9 @@ DEFAULTS = {
     "formulation": "working_set",
     "seed": 0,
     "tol": 0.0,
+    "width_mode": "exact",
+    "guarantee": "none",
+    "c1_rounds": 8,
 }
 
 
@@ -92,6 +99,13 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--tol", type=float)
     p.add_argument("--grade-time-limit", dest="grade_time_limit", type=float, help="seconds allowed per grade")
+    p.add_argument("--width-mode", dest="width_mode", choices=["exact", "greedy"],
+                   help="exact (default): beta on the regularisation path, the grade's exact optimum fits the "
+                   "width; greedy: the working set capped at the width")
+    p.add_argument("--guarantee", choices=["none", "pointwise"],
+                   help="pointwise: theorem mode, |e_k| <= |e_(k-1)| proved on the whole domain (1-D targets)")
+    p.add_argument("--eps", type=float, help="run to eps: stop once the certified sup |e_K| <= eps sup |f|")
+    p.add_argument("--c1-rounds", dest="c1_rounds", type=int, help="theorem mode's separation rounds per grade")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last finished grade")
     p.add_argument("--out", type=Path, required=True, help="run directory (each finished grade is saved there)")
 
@@ -109,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--x", type=float, nargs="+", help="points of a 1-D model")
     pred.add_argument("--input", type=Path, help="CSV file, one point per row")
     sub.add_parser("targets", help="list the built-in targets")
+    demo = sub.add_parser("demo", help="fangxu1 fitted plainly and in theorem mode, both checked, one report")
+    demo.add_argument("--out", type=Path, default=Path("demo-out"), help="report directory")
     sweep = sub.add_parser("sweep", help="run a grid of fit/verify/bench cells on Dask")
     sweep.add_argument("spec", type=Path, help="sweep spec (TOML): kind, [base], [grid], [[cells]]")
     sweep.add_argument("--out", type=Path, required=True, help="sweep directory (cells/<id>/, summary.csv, .md)")
@@ -196,6 +212,10 @@ def fit_from_args(
         formulation=opts["formulation"],
         tol=opts["tol"],
         grade_time_limit=opts.get("grade_time_limit"),
+        width_mode=opts.get("width_mode", "exact"),
+        guarantee=opts.get("guarantee", "none"),
+        eps=opts.get("eps"),
+        c1_rounds=opts.get("c1_rounds", 8),
         random_state=opts["seed"],
         verbose=not quiet,
     )
@@ -357,7 +377,14 @@ def _cmd_check(args) -> int:
     return check_command(args)
 
 
+def _cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.out, quiet=args.quiet)
+
+
 COMMANDS = {
+    "demo": _cmd_demo,
     "sweep": _cmd_sweep,
     "bench": _cmd_bench,
     "fit": _cmd_fit,

@@ -99,6 +99,8 @@ class MultigradeRegressor:
     guarantee : "none" (default) or "pointwise": theorem mode, every grade satisfies
         ``|e_k(x)| <= |e_(k-1)(x)|`` for every x of the domain, proved by proofs_check's rigorous
         search (1-D targets, :meth:`fit_target` only; :mod:`mgdl_convex.pointwise`).
+    c1_rounds : int, theorem mode's budget of separation rounds per grade (then the grade falls
+        back to the zero grade, and the run stops, saying so).
     eps : float or None: run to eps (with :meth:`fit_target`): grades are added until the certified
         ``sup |e_K| <= eps sup |f|`` (proofs_check's enclosures: rigorous in 1-D and 2-D,
         a grid maximum beyond), at most ``n_grades``; each grade records its certified sup.
@@ -133,6 +135,7 @@ class MultigradeRegressor:
         width_mode: str = "exact",
         guarantee: str = "none",
         eps: float | None = None,
+        c1_rounds: int = 8,
         tol: float = 0.0,
         grade_time_limit: float | None = None,
         warm_start: bool = False,
@@ -155,6 +158,7 @@ class MultigradeRegressor:
         self.width_mode = width_mode
         self.guarantee = guarantee
         self.eps = eps
+        self.c1_rounds = c1_rounds
         self.tol = tol
         self.grade_time_limit = grade_time_limit
         self.warm_start = warm_start
@@ -175,6 +179,7 @@ class MultigradeRegressor:
         _int("n_grades", 1)
         _int("width", 1)
         _int("n_patterns", 1)
+        _int("c1_rounds", 1)
         new_width = self.width - (d if self.carry_input else 0)
         if new_width < 1:
             raise ValueError(
@@ -311,7 +316,7 @@ class MultigradeRegressor:
                     previous = self.grades_[-1].beta / self.grades_[-1].kappa_before if self.grades_ else None
                     layer, result = fit_pointwise_grade(
                         k + 1, self.layers_, X, target, domain, lambda Xn: self._grade_input(Xn, target(Xn)),
-                        settings, PointwiseOptions(), rng, previous,
+                        settings, PointwiseOptions(rounds=self.c1_rounds), rng, previous,
                     )
                 else:
                     layer, result = fit_grade(k + 1, Zb, e, settings, rng, order)

@@ -32,7 +32,18 @@ def verify_command(args, options) -> int:
     model, target = fit_from_args(opts, args.out, args.resume)
     write_fit_outputs(model, target, opts, args.out)
     scheme = scheme_from_model(model, target, opts["sampling"])
-    return _finish(check_scheme(scheme, target), scheme, target, args.out)
+    return _finish(check_scheme(scheme, target, _settings(opts, target)), scheme, target, args.out)
+
+
+def _settings(opts: dict, target):
+    """The check's settings: C2 at the run's eps (relative to sup |f|) when it ran to one."""
+    from .checker import CheckSettings
+    from .sup_norm import residual_sup
+
+    if opts.get("eps") is None:
+        return None
+    sup_f = residual_sup([], target, target.domain)[0].enclosure.lower
+    return CheckSettings(eps=opts["eps"] * sup_f)
 
 
 def check_command(args) -> int:
@@ -49,4 +60,4 @@ def check_command(args) -> int:
     model = MultigradeRegressor.load(run / "model.npz")
     target = get_target(opts["target"], opts.get("domain"))
     scheme = scheme_from_model(model, target, opts.get("sampling", "grid"))
-    return _finish(check_scheme(scheme, target), scheme, target, run)
+    return _finish(check_scheme(scheme, target, _settings(opts, target)), scheme, target, run)

@@ -1,0 +1,108 @@
+"""Theorem mode beside the plain scheme: grades and time to eps, and every claim's outcome.
+
+For each target and scheme the run goes to eps = 0.1% of sup |f| (at most ``--grades``
+grades), recording after each grade the certified sup |e_k| and the time so far; the rows
+give the grades and the time at which 10%, 1% and 0.1% were first certified (empty: not
+reached), then the outcome of every claim of proofs_check at eps = 1%.
+
+* plain: width 32 (carried input included), every grade exact at its width, 1024 samples
+  (144 in 2-D);
+* theorem: ``guarantee="pointwise"`` (1-D only), same width, 128 samples.
+
+Targets: fangxu1, sin100, sqrt_kink, osc2d (2-D: plain only, theorem mode is 1-D) and
+``kink`` (|x - 1/3| + 0.3 sin(6 pi x): a kink in the middle of oscillations).  Each cell runs in
+a fresh process with a time budget.
+
+    python -m benchmarks.theorem --out bench-out/theorem            # every cell (long)
+    python -m benchmarks.theorem --out bench-out/theorem --targets kink --schemes theorem
+
+Fang-Xu setting 1 with exact grades beside the published losses: ``python -m benchmarks.fangxu``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ._util import machine, measured, write_rows
+
+TARGETS = ("fangxu1", "sin100", "sqrt_kink", "osc2d", "kink")
+LEVELS = (0.1, 0.01, 0.001)
+
+
+def kink_target():
+    """|x - 1/3| + 0.3 sin(6 pi x) on [0, 1], with its ball-arithmetic form and gradient."""
+    from mgdl_convex import Target
+
+    def f(x, m):
+        return m.abs(x[0] - 1 / 3) + 0.3 * m.sin(6 * m.pi * x[0])
+
+    def g(x, m):
+        return [m.sign(x[0] - 1 / 3) + 0.3 * 6 * m.pi * m.cos(6 * m.pi * x[0])]
+
+    return Target("kink", ((0.0, 1.0),), f, g, description="|x - 1/3| + 0.3 sin(6 pi x)")
+
+
+def _target(name: str):
+    from mgdl_convex import get_target
+
+    return kink_target() if name == "kink" else get_target(name)
+
+
+def run(name: str, scheme: str, grades: int) -> dict:
+    import time
+
+    from mgdl_convex import MultigradeRegressor
+    from proofs_check import CheckSettings, check_scheme, residual_sup, scheme_from_model
+
+    target = _target(name)
+    if scheme == "theorem" and target.dim != 1:
+        return {"skipped": "theorem mode is implemented for 1-D targets"}
+    sup_f = residual_sup([], target, target.domain)[0].enclosure.lower
+    elapsed, t0 = [], time.perf_counter()
+
+    def monitor(k, result, model):
+        elapsed.append(time.perf_counter() - t0)
+        return False
+
+    samples = 128 if scheme == "theorem" else (1024 if target.dim == 1 else 144)
+    model = MultigradeRegressor(
+        n_grades=grades, width=32, carry_input=True, eps=LEVELS[-1], monitor=monitor,
+        guarantee="pointwise" if scheme == "theorem" else "none",
+    )
+    model.fit_target(target, samples=samples)
+    sups = [g.sup_upper / sup_f for g in model.grades_]
+    row = {"grades": len(model.grades_), "fit_s": elapsed[-1] if elapsed else 0.0, "stop": model.stop_reason_}
+    for level in LEVELS:
+        k = next((i for i, s in enumerate(sups) if s <= level), None)
+        row[f"grades_to_{level:g}"] = None if k is None else k + 1
+        row[f"time_to_{level:g}"] = None if k is None else elapsed[k]
+    row["final_sup_rel"] = sups[-1] if sups else 1.0
+    report = check_scheme(scheme_from_model(model, target), target, CheckSettings(eps=0.01 * sup_f))
+    row.update({c.id: f"{c.outcome} ({c.trust})" for c in report.claims})
+    return row
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", type=Path, default=Path("bench-out/theorem"))
+    p.add_argument("--targets", nargs="+", default=list(TARGETS))
+    p.add_argument("--schemes", nargs="+", default=["plain", "theorem"])
+    p.add_argument("--grades", type=int, default=12)
+    p.add_argument("--budget", type=float, default=1800.0, help="seconds per cell")
+    args = p.parse_args(argv)
+    rows = []
+    for name in args.targets:
+        for scheme in args.schemes:
+            row = {"target": name, "scheme": scheme, **measured(run, name, scheme, args.grades, timeout=args.budget)}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    write_rows(args.out / "theorem.csv", rows)
+    (args.out / "machine.txt").write_text(machine())
+    print(f"wrote {args.out}/theorem.csv")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
