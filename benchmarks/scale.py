@@ -1,6 +1,6 @@
 """Scale: a 1-D target on n samples with many grades of width 32; time and peak memory.
 
-The issue's target 3: n = 16384, 8 grades of width 32, in under 10 minutes and 4 GB.
+A large run: n = 16384, 8 grades of width 32; the goal is under 10 minutes and 4 GB.
 
     python -m benchmarks.scale                           # fangxu1, n = 16384, 8 grades
     python -m benchmarks.scale --samples 4096 --grades 4
