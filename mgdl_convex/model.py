@@ -111,8 +111,8 @@ class MultigradeRegressor:
         (``relu(x - lo) = x - lo`` on the domain).  The default everywhere (estimator and
         command line) because a plain feature stack can lose information about x for good
         (a neuron that is dead on a region makes that region indistinguishable to every
-        later grade), while a carried input keeps every later grade able to approximate any
-        residual; it costs d of the W channels.  Set False for the classic MGDL stack.
+        later grade), while a carried input keeps x available to every later grade; it
+        costs d of the W channels.  Set False for the classic MGDL stack.
     beta : float, absolute group-lasso weight (exclusive with ``beta_ratio``).
     beta_ratio : float in (0, 1), ``beta_k = beta_ratio * kappa_S(e_{k-1})``
         (default 1e-4 when ``beta`` is not given:
@@ -202,7 +202,7 @@ class MultigradeRegressor:
         return Tags(
             estimator_type="regressor",
             target_tags=TargetTags(required=True, one_d_labels=True, single_output=True),
-            regressor_tags=RegressorTags(poor_score=True),
+            regressor_tags=RegressorTags(),
             input_tags=InputTags(two_d_array=True),
         )
 

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from mgdl_convex import ModelFileError, MultigradeRegressor, SolverError, get_target
-from mgdl_convex.model import NotFittedError
+from mgdl_convex import ModelFileError, MultigradeRegressor, NotFittedError, SolverError, get_target
 from mgdl_convex.network import forward
 
 

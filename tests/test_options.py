@@ -4,6 +4,7 @@ import inspect
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,11 +34,12 @@ def test_command_line_and_estimator_share_every_default():
     assert opts["carry_input"] is MultigradeRegressor().carry_input is True
 
 
-def test_every_fit_option_has_a_flag_and_the_command_line_wins_over_the_config(tmp_path):
+def test_every_fit_option_has_a_flag_documented_in_docs_and_the_command_line_wins_over_the_config(tmp_path):
     help_text = build_parser()._subparsers._group_actions[0].choices["fit"].format_help()
+    docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text()
     for key in FIT.options:
         flag = "--solver-option" if key == "solver_options" else "--" + key.replace("_", "-")
-        assert flag in help_text, flag
+        assert flag in help_text and f"| `{flag}" in docs, flag
     cfg = tmp_path / "run.toml"
     cfg.write_text('target = "sin100"\nwidth = 5\nbeta = 1\nsamples = 30\n')
     opts = _cli_options(["fit", "--config", str(cfg), "--width", "7", "--no-carry-input", "--out", "o"])
