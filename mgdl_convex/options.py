@@ -48,7 +48,6 @@ __all__ = [
     "OPTIONS",
     "PARAMS",
     "FIT",
-    "DEFAULTS",
     "check_params",
     "estimator_params",
     "read_toml",
@@ -272,9 +271,6 @@ class Schema:
 
 #: the keys of a fit in config files, sweep specs and on the command line
 FIT = Schema({o.key: o for o in OPTIONS if o.key is not None})
-
-#: their defaults (``target`` has none)
-DEFAULTS = {k: o.default for k, o in FIT.options.items() if o.default not in (REQUIRED, OPTIONAL)}
 
 
 def check_params(params: dict, where: str = "") -> None:
