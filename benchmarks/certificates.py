@@ -45,8 +45,9 @@ def _check_cell() -> dict:
     """The parts of the rigorous 2-D check, each timed alone through proofs_check's public functions."""
     from mgdl_convex import MultigradeRegressor, get_target
     from proofs_check import CheckSettings, check_scheme, scheme_from_model
-    from proofs_check.bounds2d import lp_integrals_2d, prove_monotone_2d, sup_abs_2d
-    from proofs_check.checker import grade_input
+    from proofs_check.bounds2d import prove_monotone_2d, sup_abs_2d
+    from proofs_check.drivers import lp_norms_2d
+    from proofs_check.network import grade_input
     from proofs_check.optimality import first_grade_certificate, refute_optimality
 
     target = get_target("osc2d")
@@ -64,25 +65,23 @@ def _check_cell() -> dict:
         prove_monotone_2d(scheme.layers, target, scheme.domain, k, s.c1_boxes_2d)
     out["c1_3_grades_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    converged = [
-        lp_integrals_2d(scheme.layers, target, scheme.domain, k, s.ps, s.lp_rtol, s.lp_boxes_2d)[1] for k in range(4)
-    ]
+    _, unresolved = lp_norms_2d(scheme, target, s)  # refined until consecutive grades separate, as check_scheme does
     out["lp_4_grades_s"] = time.perf_counter() - t0
-    out["lp_converged"] = str(converged)
+    out["lp_unresolved_grades"] = str(list(unresolved))
     t0 = time.perf_counter()
     rng = np.random.default_rng(0)
-    for k, ((X, y), layer, g) in enumerate(zip(scheme.grade_data, scheme.layers, scheme.grades)):
-        Zb, e = grade_input(scheme, X, y, k)
+    for k, ((X, y), layer, g) in enumerate(zip(scheme.samples, scheme.layers, scheme.records)):
+        Zb, e = grade_input(scheme.layers, X, y, k)
         if k == 0:  # 2-D samples: the exact certificate over all patterns
-            first_grade_certificate(layer.hidden, layer.readout, X, e, g["beta"])
+            first_grade_certificate(layer.hidden, layer.readout, X, e, g.beta)
         else:
-            beta, rtol, starts = g["beta"], s.optimality_rtol, s.refutation_starts
+            beta, rtol, starts = g.beta, s.optimality_rtol, s.refutation_starts
             refute_optimality(Zb, e, layer.hidden, layer.readout, beta, rtol, rng, starts)
     out["c4_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     report = check_scheme(scheme, target, s)
     out["check_scheme_s"] = time.perf_counter() - t0
-    out["outcomes"] = ", ".join(f"{c.name.split()[0]} {c.outcome} ({c.trust})" for c in report.claims)
+    out["outcomes"] = ", ".join(f"{c.id} {c.outcome} ({c.trust})" for c in report.claims)
     return out
 
 

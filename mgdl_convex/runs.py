@@ -178,7 +178,7 @@ def verify_cell(config: dict, out: Path, time_limit: float | None = None) -> lis
     report = _check(model, target, config["sampling"], Path(out))
     by_grade = {row["grade"]: row for row in rows}
     for claim in report.claims:
-        key = claim.name.split()[0] + ("_train" if "training" in claim.name else "")
+        key = claim.id
         for row in rows:
             row[f"{key}_outcome"], row[f"{key}_trust"] = claim.outcome, claim.trust
         for g in claim.per_grade if key in ("C2", "C3") else []:

@@ -1,19 +1,36 @@
-"""proofs_check: verify the multigrade approximation theorem's claims on a trained scheme."""
+"""proofs_check: verify the multigrade approximation theorem's claims on a trained scheme.
 
-from .checker import CheckSettings, Scheme, check_scheme, scheme_from_model
-from .claims import FAIL, HEURISTIC, INCONCLUSIVE, PASS, RIGOROUS, SOLVER, ClaimResult
+Public API: :func:`check_scheme` (a :class:`Report`), the typed input (:class:`Scheme`,
+:class:`Layer`, :class:`GradeRecord`, :func:`scheme_from_model`), and
+:func:`monotone_violations`, the rigorous search for points where a grade raises the residual.
+"""
+
+from .balls import Enclosure
+from .checker import CheckSettings, check_scheme
+from .claims import FAIL, HEURISTIC, INCONCLUSIVE, NOT_RUN, PASS, RIGOROUS, SOLVER, ClaimResult
+from .contract import GradeRecord, Layer, Scheme, TargetLike, scheme_from_model
 from .report import Report
+from .searches import Counterexample, MonotoneSearch
+from .separation import monotone_violations
 
 __all__ = [
     "check_scheme",
     "scheme_from_model",
+    "monotone_violations",
     "Scheme",
+    "Layer",
+    "GradeRecord",
+    "TargetLike",
     "CheckSettings",
     "ClaimResult",
     "Report",
+    "Enclosure",
+    "Counterexample",
+    "MonotoneSearch",
     "PASS",
     "FAIL",
     "INCONCLUSIVE",
+    "NOT_RUN",
     "RIGOROUS",
     "SOLVER",
     "HEURISTIC",

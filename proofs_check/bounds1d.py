@@ -1,26 +1,26 @@
 """Rigorous bounds for 1-D residuals in ball arithmetic (python-flint / Arb).
 
-On a piece ``[a, b]`` the residual after grade k is ``e(x) = f(x) - (S x + T)``
-with exact rational S, T (:mod:`proofs_check.pieces`).  On a box ``I`` with
-midpoint m and half-width r, the mean-value form encloses it::
+On a piece ``[a, b]`` the residual after grade k is ``e(x) = f(x) - (S x + T)`` with exact
+rational S, T (:mod:`proofs_check.pieces`).  On a box I with midpoint m and half-width r the
+mean-value form encloses it::
 
     e(I)  in  e(m) + e'(I) [-r, r],      e'(I) = f'(I) - S
 
-(the natural extension ``f(I) - (S I + T)`` where ``f'`` is unbounded on I).
-Three branch-and-bound procedures use it:
+and where ``f'`` is not bounded on I (a cusp such as ``sqrt|x - 0.3|``) the natural extension
+``f(I) - (S I + T)`` is used instead.  Three branch-and-bound searches use it:
 
-* :func:`sup_abs`: an enclosure ``[L, U]`` of ``sup |e_k|`` over the domain,
-  with one global lower bound L shared by all pieces (else pieces where
-  ``|e| ~ 0`` never meet a relative tolerance).
-* :func:`prove_monotone`: ``|e_k| <= |e_{k-1}|`` on a piece.  With
-  ``g = e_{k-1} - e_k`` affine, split at its root; where g has sign s the claim
-  is ``phi = s (e_{k-1} + e_k) >= 0``.  Boxes are proved (lower bound >= 0) or
-  a point with ``phi < 0`` certified is a counterexample.
-* :func:`lp_integrals`: enclosures of ``int |e_k|^p`` using
-  ``int_I |e|^p in 2r |e(m)|^p +- p (sup_I |e|)^(p-1) sup_I |e'| r^2``,
-  refined where the enclosure is widest.
+* :func:`sup_abs`: an enclosure of ``sup |e_k|`` over the domain, with one global lower bound
+  shared by all pieces (else pieces where ``|e| ~ 0`` never meet a relative tolerance).
+* :func:`prove_monotone`: ``|e_k| <= |e_(k-1)|`` on a piece.  With ``g = e_(k-1) - e_k``
+  affine, split at its root; where g has sign s the claim is ``s (e_(k-1) + e_k) >= 0``
+  (``|e_k|^2 - |e_(k-1)|^2 = -g (e_(k-1) + e_k)``).  Boxes are proved, or a float point where
+  the excess ``|e_k| - |e_(k-1)|`` is certified positive is a counterexample.
+* :func:`lp_integrals`: enclosures of ``int |e_k|^p`` (second order, see its docstring).
 
-Every decision is taken in ball arithmetic; floats appear only in reports.
+Failing closed: a ball that is NaN or infinite on a box (a target whose ball form cannot bound
+it there) gives that box an infinite upper bound, the highest priority, so it is split first;
+if it still cannot be bounded when the budget runs out, the enclosure is unbounded and says
+why.  Every float leaving these searches goes through :mod:`proofs_check.balls`.
 """
 
 from __future__ import annotations
@@ -31,23 +31,13 @@ from dataclasses import dataclass
 
 from flint import arb, fmpq
 
+from .balls import Enclosure, abs_ball, hull, lower_float, pow_ball, to_fmpq, upper_float
 from .progress import emit
+from .searches import Counterexample, MonotoneSearch, SupSearch
 
-__all__ = ["Residual", "sup_abs", "prove_monotone", "lp_integrals", "lower_float", "upper_float"]
+__all__ = ["Residual", "sup_abs", "prove_monotone", "lp_integrals"]
 
-
-def lower_float(x: arb) -> float:
-    lo = x.lower()
-    return math.nextafter(float(lo.mid()) - float(lo.rad()), -math.inf)
-
-
-def upper_float(x: arb) -> float:
-    hi = x.upper()
-    return math.nextafter(float(hi.mid()) + float(hi.rad()), math.inf)
-
-
-def _box(c: fmpq, d: fmpq) -> arb:
-    return arb(c).union(arb(d))
+MIN_WIDTH = 1e-13  # relative: boxes narrower than this are not split
 
 
 @dataclass(frozen=True)
@@ -58,109 +48,178 @@ class Residual:
     S: fmpq
     T: fmpq
 
-    def at(self, x: fmpq) -> arb:
-        return self.target.arb(arb(x)) - (arb(self.S) * arb(x) + arb(self.T))
+    def at(self, x) -> arb:
+        x = arb(x)
+        return self.target.arb(x) - (arb(self.S) * x + arb(self.T))
 
-    def on(self, c: fmpq, d: fmpq) -> tuple[arb, arb | None, arb]:
-        """Enclosures of e and e' on [c, d] (e' is None where it is not finite), and of e at the midpoint."""
-        m = (c + d) / 2
-        r = arb((d - c) / 2)
-        box = _box(c, d)
+    def on(self, c: fmpq, d: fmpq, m: fmpq | None = None) -> tuple[arb, arb | None, arb]:
+        """Enclosures of e and e' on [c, d] (e' is None where it is not finite), and of e at the centre m.
+
+        m (in [c, d]) defaults to the midpoint; the mean-value form is taken around it.
+        """
+        m = (c + d) / 2 if m is None else m
+        r = arb(max(d - m, m - c))
+        box = hull(arb(c), arb(d))
         e_m = self.at(m)
         slope = self.target.arb_gradient(box)[0] - arb(self.S)
-        if slope.is_finite():
+        if slope.is_finite() and e_m.is_finite():
             return e_m + slope * arb(0, 1) * r, slope, e_m
         natural = self.target.arb(box) - (arb(self.S) * box + arb(self.T))
         return natural, None, e_m
 
 
-def _abs_upper(x: arb) -> arb:
-    return arb(x.abs_upper())
+def float_centre(c: fmpq, d: fmpq) -> fmpq:
+    """The float nearest the midpoint of [c, d] (an exact rational) if it lies in [c, d], else the midpoint.
 
-
-def sup_abs(residuals, rtol: float = 1e-6, max_boxes: int = 200_000):
-    """Enclosure (L, U) of sup |e| over the union of pieces; residuals: [(c, d, Residual)].
-
-    Returns (L, U, worst point, converged).
+    The points the searches report are floats, and every value reported at one is certified there.
     """
-    L, worst = arb(0), None
+    m = (c + d) / 2
+    x = to_fmpq(float(m))
+    return x if c <= x <= d else m
+
+
+def _too_narrow(c: fmpq, d: fmpq) -> bool:
+    return float(d - c) < MIN_WIDTH * max(1.0, abs(float(d)))
+
+
+def _box(c: fmpq, d: fmpq) -> tuple[tuple[float, float]]:
+    return ((lower_float(arb(c)), upper_float(arb(d))),)
+
+
+def sup_abs(residuals, rtol: float = 1e-6, max_boxes: int = 200_000) -> SupSearch:
+    """Enclosure of ``sup |e|`` over the union of pieces; ``residuals``: ``[(c, d, Residual)]``."""
+    L, worst = 0.0, None
     heap: list = []
+    stuck: list = []  # boxes too narrow to split: their bounds are final
     counter = 0
 
     def push(c, d, res):
         nonlocal L, worst, counter
-        enc, _, e_m = res.on(c, d)
-        low = arb(e_m.abs_lower())
-        if worst is None or lower_float(low) > lower_float(L):
-            L, worst = low, (c + d) / 2
-        up = _abs_upper(enc)
+        x = float_centre(c, d)
+        enc, _, e_x = res.on(c, d, x)
+        low = lower_float(abs_ball(e_x))
+        if low > L or worst is None:
+            L, worst = max(low, L), x
         counter += 1
-        heapq.heappush(heap, (-upper_float(up), counter, c, d, res, up))
+        heapq.heappush(heap, (-upper_float(abs_ball(enc)), counter, c, d, res))
 
     for c, d, res in residuals:
         push(c, d, res)
     boxes = len(heap)
-    while heap:
-        _, _, c, d, res, up = heap[0]
-        if up <= L * (1 + rtol) or boxes >= max_boxes:
-            break
-        heapq.heappop(heap)
+    while heap and -heap[0][0] > L * (1 + rtol) and boxes < max_boxes:
+        key, _, c, d, res = heapq.heappop(heap)
+        if _too_narrow(c, d):
+            stuck.append(-key)
+            continue
         m = (c + d) / 2
         push(c, m, res)
         push(m, d, res)
         boxes += 2
         emit("sup |e|: %d boxes", boxes)
-    U = heap[0][5] if heap else arb(0)
-    converged = not heap or heap[0][5] <= L * (1 + rtol)
-    return L, max_upper(U, L), worst, converged
+    U = max([-heap[0][0] if heap else 0.0, *stuck])
+    reason = None
+    if U == math.inf:
+        bad = sum(1 for item in heap if item[0] == -math.inf) + stuck.count(math.inf)
+        reason = (
+            f"{bad} box(es) could not be bounded (the target's ball form is NaN or infinite there) "
+            f"within {max_boxes} boxes"
+        )
+    enclosure = Enclosure.of(L, U, reason)
+    point = None if worst is None else (float(worst),)
+    return SupSearch(enclosure, point, boxes, enclosure.bounded and U <= L * (1 + rtol))
 
 
-def max_lower(a: arb, b: arb) -> arb:
-    return a if a.lower() >= b.lower() else b
+def _anchored(prev: Residual, cur: Residual, u: fmpq, v: fmpq, sign: int, sp, sc) -> bool:
+    """``h = sign (e_(k-1) + e_k) >= 0`` on [u, v] from an end point: ``h(u) >= 0`` and ``h' >= 0``, or the mirror.
 
-
-def max_upper(a: arb, b: arb) -> arb:
-    return a if a.upper() >= b.upper() else b
-
-
-def prove_monotone(prev: Residual, cur: Residual, c: fmpq, d: fmpq, max_boxes: int = 2000, min_width: float = 1e-13):
-    """Prove |cur| <= |prev| on [c, d] or find a certified counterexample.
-
-    Returns (status, point, excess): status "proved", "counterexample" (point
-    where |e_k| - |e_{k-1}| > 0 is certified, with a float of that excess) or
-    "unresolved" (budget or width exhausted).
+    Where h vanishes at an end of the box (both residuals 0 there, e.g. a target the grade
+    reproduces exactly), the centred form cannot show ``h >= 0``; the one-sided form can.
     """
-    gs, gt = cur.S - prev.S, cur.T - prev.T  # g = G_k - G_{k-1} = e_{k-1} - e_k
+    if sp is None or sc is None:
+        return False
+    slope = sign * (sp + sc)
+    if slope >= 0:
+        return sign * (prev.at(u) + cur.at(u)) >= 0
+    if slope <= 0:
+        return sign * (prev.at(v) + cur.at(v)) >= 0
+    return False
+
+
+def prove_monotone(
+    prev: Residual, cur: Residual, c: fmpq, d: fmpq, max_boxes: int = 2000, stop_at_first: bool = True
+) -> MonotoneSearch:
+    """Prove ``|cur| <= |prev|`` on [c, d], or find certified counterexamples.
+
+    A box whose centre (the float nearest its midpoint) violates the claim yields one
+    counterexample there, with a certified lower bound of the excess, and is not split further;
+    with ``stop_at_first`` the search ends there.  Boxes that exhaust the budget or reach the minimum width are returned
+    as unresolved.  The result's ``grade`` is 0: the caller names it.
+    """
+    gs, gt = cur.S - prev.S, cur.T - prev.T  # g = G_k - G_(k-1) = e_(k-1) - e_k
     if gs == 0 and gt == 0:
-        return "proved", None, 0.0
+        return MonotoneSearch(0, (), (), 0)
     ends = [c, d]
     if gs != 0 and c < -gt / gs < d:
         ends = [c, -gt / gs, d]
-    status = "proved"
+    found, unresolved, boxes = [], [], 0
     for lo, hi in zip(ends[:-1], ends[1:]):
         m = (lo + hi) / 2
         sign = 1 if gs * m + gt > 0 else -1
         stack = [(lo, hi)]
-        boxes = 0
         while stack:
             u, v = stack.pop()
             boxes += 1
             emit("C1: %d boxes (this piece)", boxes)
+            x = float_centre(u, v)
+            ep, sp, ep_x = prev.on(u, v, x)
+            ec, sc, ec_x = cur.on(u, v, x)
+            excess = abs_ball(ec_x) - abs_ball(ep_x)
+            if excess > 0:  # certified at the float x
+                found.append(Counterexample((float(x),), lower_float(excess)))
+                if stop_at_first:
+                    return MonotoneSearch(0, tuple(found), (), boxes)
+                continue
+            if sign * (ep + ec) >= 0 or _anchored(prev, cur, u, v, sign, sp, sc):
+                continue
+            if boxes >= max_boxes or _too_narrow(u, v):
+                unresolved.append(_box(u, v))
+                continue
             w = (u + v) / 2
-            ep, _, ep_w = prev.on(u, v)
-            ec, _, ec_w = cur.on(u, v)
-            if sign * (ep_w + ec_w) < 0:
-                return "counterexample", w, upper_float(abs(ec_w) - abs(ep_w))
-            if sign * (ep + ec) >= 0:
-                continue
-            if boxes >= max_boxes or float(v - u) < min_width * max(1.0, abs(float(v))):
-                status = "unresolved"
-                continue
             stack += [(w, v), (u, w)]
-    return status, None, 0.0
+    return MonotoneSearch(0, tuple(found), tuple(unresolved), boxes)
 
 
-def lp_integrals(residuals, ps, rtol: float = 1e-3, max_boxes: int = 30_000):
+def _box_integrals(c: fmpq, d: fmpq, res: Residual, ps) -> dict:
+    """``{p: (lower, upper)}`` floats enclosing ``int_c^d |e|^p`` (see :func:`lp_integrals`)."""
+    r = arb((d - c) / 2)
+    enc, slope, e_m = res.on(c, d)
+    abs_e = abs_ball(enc)
+    inf_e, sup_e = arb(max(lower_float(abs_e), 0.0)), arb(upper_float(abs_e))
+    if slope is not None:
+        # second order: e = a + g (x - m) + R, g the midpoint of e'(B), |R| <= rho (mean value)
+        a, g = arb(e_m.mid()), arb(slope.mid())
+        rho = arb(upper_float(arb(e_m.rad()) + abs_ball(slope - g) * r))
+        M = abs_ball(a) + abs_ball(g) * r  # max |a + g s| for |s| <= r
+    out = {}
+    for p in ps:
+        lo = 2 * r * pow_ball(inf_e, p)
+        hi = 2 * r * pow_ball(sup_e, p)
+        if slope is not None and math.isfinite(upper_float(rho)):
+            if float(p).is_integer():
+                IL = 2 * r * _affine_power_mean(a, g, r, int(p))
+                if int(p) % 2 == 1:
+                    IL = abs_ball(IL) if abs_ball(a) > abs_ball(g) * r else hull(0, 2 * r * pow_ball(M, p))
+            else:
+                least = arb(max(lower_float(abs_ball(a) - abs_ball(g) * r), 0.0))  # min |a + g s|
+                IL = hull(2 * r * pow_ball(least, p), 2 * r * pow_ball(M, p))
+            rem = 2 * r * p * pow_ball(M + rho, p - 1) * rho
+            lo = arb(max(lower_float(lo), lower_float(IL - rem)))
+            hi = arb(min(upper_float(hi), upper_float(IL + rem)))
+        out[p] = (max(lower_float(lo), 0.0), upper_float(hi))
+    return out
+
+
+def lp_integrals(residuals, ps, rtol: float = 1e-3, max_boxes: int = 30_000) -> tuple[dict, bool]:
     """Enclosures of ``int |e|^p`` over the union of pieces for each p in ``ps``.
 
     On a sub-interval B = [m - r, m + r], ``e = a + g (x - m) + R`` (``a = e(m)``, g the midpoint of
@@ -168,51 +227,23 @@ def lp_integrals(residuals, ps, rtol: float = 1e-3, max_boxes: int = 30_000):
     ``(a + g s)^p`` is exact for integer p; odd p use ``|.|`` where the affine part keeps its sign
     and ``[0, 2 r max|L|^p]`` where it does not; ``| |L + R|^p - |L|^p | <= p (max|L| + rho)^(p-1) rho``.
     So a box's width is O(r^3) and N boxes give O(1/N^2); the first-order bounds
-    ``2 r [min|e|^p, max|e|^p]`` are kept where they are tighter.
+    ``2 r [min|e|^p, max|e|^p]`` are kept where they are tighter.  A box whose bounds are not
+    finite is refined first; if some remain when the budget is spent the upper end is infinite.
 
-    Returns ({p: (lower arb, upper arb)}, converged).
+    Returns ``({p: Enclosure}, converged)``.
     """
-
-    def box_bounds(c, d, res):
-        r = arb((d - c) / 2)
-        enc, slope, e_m = res.on(c, d)
-        sup_e = _abs_upper(enc)
-        inf_e = arb(enc.abs_lower())
-        if slope is not None:
-            # second order: e = a + g (x - m) + R, g the midpoint of e'(B), |R| <= rho (mean value)
-            a, g = arb(e_m.mid()), arb(slope.mid())
-            rho = arb((e_m.rad() + abs(slope - g) * r).upper())
-            M = abs(a) + abs(g) * r  # max |a + g s| for |s| <= r
-        out = {}
-        for p in ps:
-            lo = 2 * r * inf_e**p
-            hi = 2 * r * sup_e**p
-            if slope is not None:
-                if float(p).is_integer():
-                    IL = 2 * r * _affine_power_mean(a, g, r, int(p))
-                    if int(p) % 2 == 1:
-                        IL = abs(IL) if abs(a) > abs(g) * r else arb(0).union(2 * r * M**p)
-                else:
-                    IL = (2 * r * arb(max(lower_float(abs(a) - abs(g) * r), 0.0)) ** p).union(2 * r * M**p)
-                rem = 2 * r * p * (M + rho) ** (p - 1) * rho
-                lo = max_lower(lo, IL - rem)
-                hi = min_upper(hi, IL + rem)
-            out[p] = (lo, hi)
-        return out
-
-    heap = []
+    heap, final, counter = [], [], 0  # final: boxes too narrow to split
     approx = {p: [0.0, 0.0] for p in ps}  # float running sums, for the stopping test only
-    counter = 0
 
     def push(c, d, res):
         nonlocal counter
-        b = box_bounds(c, d, res)
-        fl = {p: (lower_float(b[p][0]), upper_float(b[p][1])) for p in ps}
+        b = _box_integrals(c, d, res, ps)
         for p in ps:
-            approx[p][0] += fl[p][0]
-            approx[p][1] += fl[p][1]
+            approx[p][0] += b[p][0]
+            approx[p][1] += b[p][1]
         counter += 1
-        heapq.heappush(heap, (-max(fl[p][1] - fl[p][0] for p in ps), counter, c, d, res, b, fl))
+        key = max(b[p][1] - b[p][0] for p in ps)
+        heapq.heappush(heap, (-key, counter, c, d, res, b))
 
     for c, d, res in residuals:
         push(c, d, res)
@@ -223,29 +254,36 @@ def lp_integrals(residuals, ps, rtol: float = 1e-3, max_boxes: int = 30_000):
     while heap and len(heap) < max_boxes and not done():
         emit("L^p: %d boxes", len(heap))
         for _ in range(min(len(heap), 64)):
-            _, _, c, d, res, _, fl = heapq.heappop(heap)
+            _, _, c, d, res, b = heapq.heappop(heap)
+            if _too_narrow(c, d):
+                final.append(b)
+                continue
             for p in ps:
-                approx[p][0] -= fl[p][0]
-                approx[p][1] -= fl[p][1]
+                approx[p][0] -= b[p][0]
+                approx[p][1] -= b[p][1]
             m = (c + d) / 2
             push(c, m, res)
             push(m, d, res)
     # the enclosure itself: a sum of balls, rigorous whatever the float bookkeeping did
     result = {}
+    boxes = [item[5] for item in heap] + final
     for p in ps:
-        lo, hi = arb(0), arb(0)
-        for item in heap:
-            lo += item[5][p][0]
-            hi += item[5][p][1]
-        result[p] = (arb(lo.lower()), arb(hi.upper()))
-    converged = all(result[p][1] - result[p][0] <= rtol * result[p][0] for p in ps)
+        unbounded = sum(1 for b in boxes if b[p][1] == math.inf)
+        lo = sum((arb(b[p][0]) for b in boxes), arb(0))
+        hi = sum((arb(b[p][1]) for b in boxes if b[p][1] < math.inf), arb(0))
+        reason = None
+        if unbounded:
+            hi, reason = arb(math.inf), f"{unbounded} box(es) could not be bounded within {max_boxes} boxes"
+        result[p] = Enclosure.of(arb(lo.lower()), hi, reason)
+    converged = all(
+        result[p].bounded and result[p].upper - result[p].lower <= rtol * result[p].lower for p in ps
+    )
     return result, converged
 
 
 def _affine_power_mean(a: arb, g: arb, r: arb, p: int) -> arb:
     """Mean of ``(a + g s)^p`` for s uniform on [-r, r]: odd moments vanish, ``E s^k = r^k / (k + 1)``."""
-    return sum((math.comb(p, k) * a ** (p - k) * g**k * r**k / (k + 1) for k in range(0, p + 1, 2)), arb(0))
-
-
-def min_upper(a: arb, b: arb) -> arb:
-    return a if a.upper() <= b.upper() else b
+    return sum(
+        (math.comb(p, k) * pow_ball(a, p - k) * pow_ball(g, k) * pow_ball(r, k) / (k + 1) for k in range(0, p + 1, 2)),
+        arb(0),
+    )

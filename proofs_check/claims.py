@@ -1,50 +1,60 @@
-"""The theorem's claims as structured, honest results (THEORY sections 2 and 4).
+"""The theorem's claims as structured, honest results.
 
-Each check returns a :class:`ClaimResult`: outcome (pass / fail /
-inconclusive), trust (rigorous / solver-trusted / heuristic), per-grade
-numbers with enclosures where rigorous, the tolerance, the worst point, and
-one line a person can act on.  Nothing passes silently:
+Each claim has a stable ``id`` and a name, an outcome and a trust level:
 
-* C1  |e_k| <= |e_{k-1}| on Omega.  Rigorous in 1-D (exact pieces, ball
-  arithmetic) and 2-D (input splitting): proved boxes or a certified
-  counterexample; grids elsewhere (a grid can refute but only heuristically
-  "pass").  C1-train is the same on the training points (what ``monotone``
-  guarantees by construction).
-* C2  sup |e_k| -> 0.  Not finitely decidable: we certify sup |e_k| per grade
-  (1-D, 2-D), eps-attainment ``sup |e_K| <= eps``, contraction ratios as
-  intervals and plateaus; in 1-D Sollya's ``supnorm`` cross-checks the
-  enclosures when installed (a disagreement blocks a pass).  "pass" =
-  certified eps-attainment for a continuous target; a target with a jump
-  fails (no continuous network approximates it uniformly); a grid verdict is
-  never more than heuristic and is inconclusive whenever refining the grid
-  changes it.
-* C3  ||e_k||_p < ||e_{k-1}||_p at every non-trivial grade, p in ``ps``.
-  Rigorous integral enclosures in 1-D and 2-D (refined until neighbours
-  separate), grid quadrature with a stated error estimate elsewhere or when
-  the 2-D box budget runs out.  Nontriviality (kappa > beta) comes from the
-  grade record.
-* C4  each grade is the optimum of its grade problem: solver status, the
-  weak-duality certificate recorded by the fit, recovery gap, and evidence
-  independent of the solver: an exact certificate over all patterns for a
-  first grade on 1-D or 2-D data (rigorous), or for wider inputs a gate
-  search whose improving gate is a rigorous refutation (nothing found proves
-  nothing).  Capped grades are the exact optimum over their kept blocks
-  only: inconclusive, with the certified gap shown.
+* outcome ``pass`` / ``fail`` / ``inconclusive``, or ``not run`` when the input it needs is
+  missing (no grade records, samples that cannot be regenerated);
+* trust ``rigorous`` (exact rationals and ball arithmetic), ``solver-trusted`` (rests on what
+  the solver reported: its status, its own gap) or ``heuristic`` (grids).
+
+The claims, for residuals ``e_k = f - (g_1 + ... + g_k)`` on the domain Omega:
+
+* ``C1``: ``|e_k| <= |e_(k-1)|`` at every point of Omega, every grade.
+* ``C1_train``: the same at the grade's training points (what ``monotone=True`` enforces).
+* ``C2``: ``sup |e_k| -> 0``.  Not decidable from finitely many grades: "pass" is certified
+  eps-attainment ``sup |e_K| <= eps`` for a target declared continuous.
+* ``C3``: ``||e_k||_p < ||e_(k-1)||_p`` at every non-trivial grade (``g_k`` not identically 0).
+* ``C4``: every grade is the optimum of its grade problem, within a relative tolerance.
+
+Nothing passes silently: a NaN, an unbounded enclosure or a record that cannot be recomputed
+makes a claim at best inconclusive, with the reason in its summary.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import dataclass, field
 
-__all__ = ["ClaimResult", "PASS", "FAIL", "INCONCLUSIVE", "RIGOROUS", "SOLVER", "HEURISTIC", "worst_outcome"]
+__all__ = [
+    "ClaimResult",
+    "PASS",
+    "FAIL",
+    "INCONCLUSIVE",
+    "NOT_RUN",
+    "RIGOROUS",
+    "SOLVER",
+    "HEURISTIC",
+    "CLAIM_NAMES",
+    "worst_outcome",
+    "not_run",
+    "jsonable",
+]
 
-PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
+PASS, FAIL, INCONCLUSIVE, NOT_RUN = "pass", "fail", "inconclusive", "not run"
 RIGOROUS, SOLVER, HEURISTIC = "rigorous", "solver-trusted", "heuristic"
+
+CLAIM_NAMES = {
+    "C1": "C1 pointwise non-increase",
+    "C1_train": "C1 on training points",
+    "C2": "C2 uniform convergence",
+    "C3": "C3 strict L^p decay",
+    "C4": "C4 grade optimality",
+}
 
 
 @dataclass(frozen=True)
 class ClaimResult:
-    name: str
+    id: str
     outcome: str
     trust: str
     summary: str
@@ -53,14 +63,61 @@ class ClaimResult:
     worst_point: list | None = None
     details: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        if self.id not in CLAIM_NAMES:
+            raise ValueError(f"unknown claim id {self.id!r}; known: {', '.join(CLAIM_NAMES)}")
+        if self.outcome not in (PASS, FAIL, INCONCLUSIVE, NOT_RUN):
+            raise ValueError(f"unknown outcome {self.outcome!r}")
+
+    @property
+    def name(self) -> str:
+        return CLAIM_NAMES[self.id]
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return jsonable(
+            {
+                "id": self.id,
+                "name": self.name,
+                "outcome": self.outcome,
+                "trust": self.trust,
+                "summary": self.summary,
+                "per_grade": self.per_grade,
+                "tolerance": self.tolerance,
+                "worst_point": self.worst_point,
+                "details": self.details,
+            }
+        )
+
+
+def not_run(claim_id: str, why: str) -> ClaimResult:
+    return ClaimResult(claim_id, NOT_RUN, "-", f"not run: {why}")
 
 
 def worst_outcome(outcomes) -> str:
     outcomes = list(outcomes)
     if FAIL in outcomes:
         return FAIL
-    if INCONCLUSIVE in outcomes or not outcomes:
+    if INCONCLUSIVE in outcomes or NOT_RUN in outcomes or not outcomes:
         return INCONCLUSIVE
     return PASS
+
+
+def jsonable(v):
+    """Plain JSON data: dataclasses via ``to_dict``, arrays as lists, non-finite floats as None.
+
+    Every non-finite number of a claim is an unbounded end of an enclosure, whose reason is
+    stored next to it; strict JSON has no NaN or Infinity.
+    """
+    if hasattr(v, "to_dict"):
+        return jsonable(v.to_dict())
+    if isinstance(v, dict):
+        return {str(k): jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [jsonable(x) for x in v]
+    if hasattr(v, "tolist"):
+        return jsonable(v.tolist())
+    if isinstance(v, bool) or v is None or isinstance(v, (int, str)):
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    return str(v)

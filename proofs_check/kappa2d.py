@@ -1,4 +1,4 @@
-"""A rigorous upper bound of kappa(lam) over ALL activation patterns of 2-D data (THEORY 3-4).
+"""A rigorous upper bound of kappa(lam) over ALL activation patterns of 2-D data.
 
 ``kappa(lam) = max_{||u|| <= 1} |phi(u)| / n`` with ``phi(u) = sum_j lam_j relu(z_j . u)``,
 ``z_j = (x_j, y_j, 1)``.  ``phi`` is linear on every cell of the central arrangement of the
@@ -20,7 +20,7 @@ Exactness is where it matters and nowhere else:
 * the combinatorics are exact.  Directions ``p_j - p_i`` are sorted by angle with float keys
   and every near tie is re-decided with exact integer cross products, so collinear points
   (grids are full of them) form one event and the patterns on the arcs are the true ones.
-  Assuming general position here is what produced a false certificate (THEORY section 4).
+  Assuming general position instead produces false certificates on such data.
 * the values are computed in float64 and bounded with an a-priori rounding-error bound
   (``gamma_m = m u / (1 - m u)``, Higham ch. 3) added once to the maximum: a candidate is
   dropped only when it is outside its face by more than its error bound, and a dropped
@@ -34,10 +34,11 @@ patterns of the data, whatever the pattern set the solver used.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from functools import cmp_to_key
 
 import numpy as np
+
+from .balls import to_fmpq
 
 __all__ = ["kappa_upper_2d", "MAX_POINTS_2D"]
 
@@ -52,9 +53,9 @@ def _gamma(m: int) -> float:
 
 def _exact_integers(P: np.ndarray) -> list[tuple[int, int]]:
     """The points scaled by one power of two so that every coordinate is an exact integer."""
-    fr = [(Fraction(float(x)), Fraction(float(y))) for x, y in P]
-    den = max(max(a.denominator, b.denominator) for a, b in fr)
-    return [(int(a * den), int(b * den)) for a, b in fr]
+    fr = [(to_fmpq(x), to_fmpq(y)) for x, y in P]
+    den = max(max(int(a.q), int(b.q)) for a, b in fr)  # the denominators are powers of two
+    return [(int(a.p) * (den // int(a.q)), int(b.p) * (den // int(b.q))) for a, b in fr]
 
 
 def _sorted_events(P: np.ndarray, Pint, i: int):

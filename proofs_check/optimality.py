@@ -1,4 +1,4 @@
-"""Grade optimality, independently of the solver (THEORY sections 3-4).
+"""Grade optimality, independently of the solver.
 
 Two tools, both reading only the grade's weights, its samples and targets (float64, hence
 exact dyadic rationals) and its beta; neither uses ``mgdl_convex``.
@@ -28,25 +28,28 @@ cannot be enumerated, kappa can only be bounded from below.  Any gate ``u`` give
 grade's own neurons, then ascent ``u <- Zb' (1[Zb u > 0] lam)``) in float64 and the best are
 evaluated exactly.  If ``s = |lam . h| / n - beta ||u|| > 0`` (``h = relu(Zb u)``), adding the
 neuron ``t u`` with ``t = n s / ||h||^2`` lowers the objective by ``n s^2 / (2 ||h||^2)``: a
-certified lower bound of ``P - P*``.  A grade is refuted when that bound exceeds the relative
-tolerance; not finding such a gate proves nothing (heuristic).
+certified lower bound of ``P - P*``.  A second refutation keeps the grade's gates and refits
+its read-out (ridge least squares in float64, any result will do) and balances each neuron
+(``||u|| = |a|``, which minimises its penalty for the same output); the exact objective of that
+network is an upper bound of ``P*``, so ``P - P(refit)`` is a certified lower bound of the
+suboptimality as well.  A grade is refuted when a bound exceeds the relative tolerance; not
+finding one proves nothing.
+
+**kappa of a residual** (:func:`kappa_bounds`): the same gate search bounds ``kappa(e)`` from
+below for any grade input; for 1-D first grades the exact sector sweep bounds it from above.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from flint import arb, fmpq, fmpq_mat
+from flint import arb, fmpq
 
-from .bounds1d import lower_float, upper_float
+from .balls import fmpq_matrix, lower_float, to_fmpq, upper_float
 from .kappa2d import kappa_upper_2d
-from .pieces import to_fmpq
 
-__all__ = ["first_grade_certificate", "refute_optimality", "exact_grade"]
-
-
-def _fmpq_mat(M: np.ndarray) -> fmpq_mat:
-    M = np.atleast_2d(np.asarray(M, dtype=float))
-    return fmpq_mat(M.shape[0], M.shape[1], [to_fmpq(v) for v in M.ravel()])
+__all__ = ["first_grade_certificate", "refute_optimality", "exact_grade", "kappa_bounds", "readout_refit"]
 
 
 def exact_grade(Zb: np.ndarray, y: np.ndarray, hidden: np.ndarray, readout: np.ndarray, beta: float):
@@ -64,7 +67,7 @@ def exact_grade(Zb: np.ndarray, y: np.ndarray, hidden: np.ndarray, readout: np.n
     else:
         H = np.asarray(hidden)[:, trained]
         A = [to_fmpq(readout[k]) for k in trained]
-        pre = (_fmpq_mat(Zb) * _fmpq_mat(H)).entries()
+        pre = (fmpq_matrix(Zb) * fmpq_matrix(H)).entries()
         w = len(trained)
         lam = []
         for j in range(n):
@@ -117,6 +120,9 @@ def first_grade_certificate(hidden, readout, X, y, beta: float) -> dict:
         extra = {k: sweep[k] for k in ("distinct_points", "vertices", "edges", "cells", "rounding_bound")}
     else:
         kappa_up = _kappa_upper_1d(X[:, 0], lam)
+    if not math.isfinite(kappa_up):
+        return {"primal": float(primal), "gap_upper": math.inf, "relative_gap_upper": math.inf,
+                "kappa_upper": math.inf, "beta": beta, "dimension": d, **extra}
     scale = min(fmpq(1), b_q / to_fmpq(kappa_up)) if kappa_up > 0 else fmpq(1)
     lam_s = [r * scale for r in lam]
     dual = (sum((r * yj for r, yj in zip(lam_s, ys)), zero) - sum((r * r for r in lam_s), zero) / 2) / n
@@ -178,6 +184,73 @@ def _gate_search(Zb: np.ndarray, lam: np.ndarray, starts: np.ndarray, iterations
     return np.hstack(found), np.concatenate(values)
 
 
+def _starts(Zb: np.ndarray, rng: np.random.Generator, n_starts: int, own: np.ndarray | None) -> np.ndarray:
+    """Random gates, gates through random samples, and the grade's own gates (columns)."""
+    n, q = Zb.shape
+    half = n_starts // 2
+    anchored = rng.standard_normal((q, n_starts - half))
+    anchored[-1] = -np.einsum("ij,ji->i", Zb[rng.integers(0, n, n_starts - half), :-1], anchored[:-1])
+    parts = [rng.standard_normal((q, half)), anchored]
+    if own is not None and own.size:
+        parts.append(own)
+    return np.hstack(parts)
+
+
+def _certified_gates(Zb: np.ndarray, lam: list, gates: np.ndarray, columns) -> list[tuple]:
+    """For each chosen gate u: ``(u, |lam . relu(Zb u)|, ||relu(Zb u)||^2, ||u||)``, exact (the norm a ball)."""
+    Zq = fmpq_matrix(Zb)
+    zero = fmpq(0)
+    out = []
+    for col in columns:
+        u = gates[:, col]
+        h = [max(v, zero) for v in (Zq * fmpq_matrix(u)).entries()]
+        hh = sum((hj * hj for hj in h), zero)
+        if hh == 0:
+            continue
+        s = abs(sum((r * hj for r, hj in zip(lam, h)), zero))
+        out.append((u, s, hh, arb(sum((to_fmpq(v) ** 2 for v in u), zero)).sqrt()))
+    return out
+
+
+KAPPA_2D_POINTS = 400  # the exact 2-D sweep is O(n^3): about 2 s at this size
+
+
+def kappa_bounds(Zb: np.ndarray, e: np.ndarray, rng: np.random.Generator, n_starts: int = 600, first=None) -> dict:
+    """Certified bounds of ``kappa(e) = max_||u||<=1 |e . relu(Zb u)| / n`` over all gates.
+
+    The lower bound comes from a gate search (exact evaluation of the best gates).  For a first
+    grade, ``first`` (its samples, n x d) gives an upper bound over all patterns: the exact sector
+    sweep in 1-D, the arrangement sweep of :mod:`proofs_check.kappa2d` in 2-D (up to
+    ``KAPPA_2D_POINTS`` distinct points).
+    """
+    Zb = np.asarray(Zb, dtype=float)
+    n = Zb.shape[0]
+    lam = [to_fmpq(v) for v in e]
+    gates, values = _gate_search(Zb, np.asarray(e, float), _starts(Zb, rng, n_starts, None), 12)
+    lower = 0.0
+    for _, s, _, unorm in _certified_gates(Zb, lam, gates, np.argsort(values)[::-1][:6]):
+        lower = max(lower, lower_float(arb(s) / n / unorm))
+    upper = None
+    if first is not None and first.shape[1] == 1:
+        upper = _kappa_upper_1d(first[:, 0], lam)
+    elif first is not None and first.shape[1] == 2 and len(np.unique(first, axis=0)) <= KAPPA_2D_POINTS:
+        upper = kappa_upper_2d(first, np.asarray(e, float))["kappa_upper"]
+    return {"lower": lower, "upper": upper}
+
+
+def readout_refit(Zb: np.ndarray, y: np.ndarray, hidden: np.ndarray, readout: np.ndarray, beta: float):
+    """The grade's gates with a refit, balanced read-out: ``(hidden', readout')`` (float64; module docstring)."""
+    trained = np.flatnonzero(np.asarray(readout) != 0)
+    H = np.asarray(hidden, float)[:, trained]
+    F = np.maximum(Zb @ H, 0.0)
+    n = len(y)
+    a = np.linalg.solve(F.T @ F / n + beta * np.eye(len(trained)), F.T @ y / n)
+    norms = np.linalg.norm(H, axis=0)
+    scale = np.sqrt(np.abs(a) / np.where(norms > 0, norms, 1.0))  # ||c u|| = |a / c|
+    scale = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+    return H * scale, a / scale
+
+
 def refute_optimality(
     Zb: np.ndarray,
     y: np.ndarray,
@@ -193,33 +266,19 @@ def refute_optimality(
     """Try to prove a grade is not the global optimum of its program over all patterns.
 
     ``Zb`` (n x q, bias column last) and ``y`` are the grade's input and target.  Returns the
-    best certified ``kappa_lower``, the certified lower bound of the relative suboptimality
-    ``(P - P*) / P`` and ``refuted`` (that bound > ``rtol``); see the module docstring.
+    best certified ``kappa_lower``, certified lower bounds of the relative suboptimality
+    ``(P - P*) / P`` from an added neuron (``relative_suboptimality_lower``) and from a refit
+    read-out (``refit_relative_decrease_lower``), and ``refuted``: one of them exceeds ``rtol``.
     """
     Zb = np.asarray(Zb, dtype=float)
     y = np.asarray(y, dtype=float)
-    n, q = Zb.shape
+    n = Zb.shape[0]
     lam, primal, neurons = exact_grade(Zb, y, hidden, readout, beta)
-    lam_f = np.array([float(r) for r in lam])
-    half = n_starts // 2
-    anchored = rng.standard_normal((q, n_starts - half))
-    anchored[-1] = -np.einsum("ij,ji->i", Zb[rng.integers(0, n, n_starts - half), :-1], anchored[:-1])
     own = np.asarray(hidden)[:, np.asarray(readout) != 0]
-    starts = np.hstack([rng.standard_normal((q, half)), anchored, own])
-    gates, values = _gate_search(Zb, lam_f, starts, iterations)
-    best = np.argsort(values)[::-1][:exact_checks]
-    Zq = _fmpq_mat(Zb)
-    zero = fmpq(0)
+    gates, values = _gate_search(Zb, np.array([float(r) for r in lam]), _starts(Zb, rng, n_starts, own), iterations)
     b_arb = arb(to_fmpq(beta))
     kappa_lower, decrease, best_gate, improving_gate = 0.0, arb(0), None, None
-    for col in best:
-        u = gates[:, col]
-        h = [max(v, zero) for v in (Zq * _fmpq_mat(u[:, None])).entries()]
-        s = abs(sum((r * hj for r, hj in zip(lam, h)), zero))
-        hh = sum((hj * hj for hj in h), zero)
-        if hh == 0:
-            continue
-        unorm = arb(sum((to_fmpq(v) ** 2 for v in u), zero)).sqrt()
+    for u, s, hh, unorm in _certified_gates(Zb, lam, gates, np.argsort(values)[::-1][:exact_checks]):
         k_low = arb(s) / n / unorm
         if lower_float(k_low) > kappa_lower:
             kappa_lower, best_gate = lower_float(k_low), u
@@ -229,15 +288,23 @@ def refute_optimality(
             if lower_float(dec) > lower_float(decrease):
                 decrease, improving_gate = dec, u
     p_arb = arb(primal)
-    relative = lower_float(decrease / p_arb) if lower_float(decrease) > 0 else 0.0
+    relative = max(lower_float(decrease / p_arb), 0.0) if lower_float(decrease) > 0 else 0.0
+    refit = 0.0
+    if neurons:
+        H2, a2 = readout_refit(Zb, y, hidden, readout, beta)
+        if np.all(np.isfinite(H2)) and np.all(np.isfinite(a2)):
+            _, primal2, _ = exact_grade(Zb, y, H2, a2, beta)
+            if primal2 < primal:
+                refit = max(lower_float((arb(primal) - arb(primal2)) / p_arb), 0.0)
     return {
         "kappa_lower": kappa_lower,
         "beta": beta,
-        "kappa_over_beta": kappa_lower / beta if beta > 0 else float("inf"),
+        "kappa_over_beta": kappa_lower / beta if beta > 0 else None,
         "primal": float(primal),
         "decrease_lower": max(lower_float(decrease), 0.0),
-        "relative_suboptimality_lower": max(relative, 0.0),
-        "refuted": relative > rtol,
+        "relative_suboptimality_lower": relative,
+        "refit_relative_decrease_lower": refit,
+        "refuted": max(relative, refit) > rtol,
         "neurons": neurons,
         "gates_searched": int(gates.shape[1]),
         "best_gate": None if best_gate is None else best_gate.tolist(),  # largest certified kappa

@@ -1,4 +1,4 @@
-"""Exact piecewise-linear form of a 1-D multigrade network (THEORY section 4).
+"""Exact piecewise-linear form of a 1-D multigrade network.
 
 A multigrade ReLU network on an interval is continuous piecewise linear in x.
 The float64 weights are converted to exact rationals (python-flint ``fmpq``;
@@ -10,8 +10,9 @@ every neuron either on or off, and the grade's features and output stay
 affine.  The result, per grade k, is a partition of the domain into rational
 intervals with the approximant ``G_k(x) = S x + T`` on each, all exact.
 
-Only the protocol of the scheme is read: ``hidden`` (q x W, bias row last) and
-``readout`` (W) per grade.
+Only the layers are read: ``hidden`` (q x W, bias row last) and ``readout`` (W) per grade.
+A grade whose output is identically zero on the domain is recognised exactly
+(:func:`zero_grades`): its S and T equal the previous grade's on every piece.
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 from flint import fmpq
 
-__all__ = ["Piece", "exact_pieces", "to_fmpq"]
+from .balls import to_fmpq
 
-
-def to_fmpq(v: float) -> fmpq:
-    """The float as the exact rational it is."""
-    num, den = float(v).as_integer_ratio()
-    return fmpq(num, den)
+__all__ = ["Piece", "exact_pieces", "zero_grades"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +66,9 @@ def exact_pieces(layers, lo: float, hi: float) -> list[Piece]:
                 new_state.append((c, d, ns, nt, S + [S[-1] + gs], T + [T[-1] + gt]))
         state = new_state
     return [Piece(a, b, tuple(S), tuple(T)) for a, b, _, _, S, T in state]
+
+
+def zero_grades(pieces: list[Piece]) -> list[bool]:
+    """Per grade k = 1..K: True when ``g_k = G_k - G_(k-1)`` is identically zero on the domain (exact)."""
+    K = len(pieces[0].S) - 1
+    return [all(p.S[k] == p.S[k - 1] and p.T[k] == p.T[k - 1] for p in pieces) for k in range(1, K + 1)]

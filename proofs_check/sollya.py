@@ -11,6 +11,7 @@ then refuses to pass C2.
 Used when the ``sollya`` binary is on PATH and the target names a Sollya expression (its
 ``sollya`` attribute, written with exact rational constants).  Targets that Sollya cannot
 bound (``|x|`` is not twice differentiable for it) get no cross-check, and the report says so.
+:func:`sollya_cross_check` applies it to a C2 verdict.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ import math
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from flint import fmpq
 
-__all__ = ["sollya_binary", "sollya_supnorms"]
+from .claims import INCONCLUSIVE, PASS, ClaimResult
+
+__all__ = ["sollya_binary", "sollya_supnorms", "sollya_cross_check"]
 
 
 SHIFT = fmpq(1, 2**200)
@@ -107,3 +111,45 @@ def sollya_supnorms(
             break
         jobs = retry
     return [None if failed[k] else (lower[k], upper[k]) for k in range(grades + 1)]
+
+
+def sollya_cross_check(c2: ClaimResult, pieces, sups, target, setting: str = "auto") -> ClaimResult:
+    """Compare the certified sup enclosures (``sups``: one Enclosure per grade) with Sollya's.
+
+    An enclosure of ours that does not meet Sollya's makes C2 inconclusive (one of the two
+    computations is wrong); where Sollya cannot run, the details say why.
+    """
+    if setting == "off":
+        return c2
+    expression = getattr(target, "sollya", None)
+    reason = None
+    if sollya_binary() is None:
+        reason = "sollya is not installed (Debian package sollya)"
+    elif expression is None:
+        reason = f"target {target.name!r} has no Sollya expression"
+    if reason is None:
+        try:
+            enclosures = sollya_supnorms(pieces, len(sups) - 1, expression)
+        except RuntimeError as e:
+            reason = str(e)
+    if reason is not None:
+        return replace(c2, details={**c2.details, "sollya": {"ran": False, "reason": reason}})
+    rows, disagree = [], []
+    for k, (ours, theirs) in enumerate(zip(sups, enclosures)):
+        row = {"grade": k, "sollya_lower": None, "sollya_upper": None, "agrees": None}
+        if theirs is not None:
+            row.update(sollya_lower=theirs[0], sollya_upper=theirs[1])
+            row["agrees"] = theirs[0] <= ours.upper and ours.lower <= theirs[1]
+            if not row["agrees"]:
+                disagree.append(k)
+        rows.append(row)
+    details = {**c2.details, "sollya": {"ran": True, "per_grade": rows}}
+    if disagree:
+        line = (
+            f"Sollya's supnorm does not meet our certified enclosure at grade(s) {disagree}: one of the two is "
+            f"wrong, so nothing is claimed (please report it). {c2.summary}"
+        )
+        outcome = INCONCLUSIVE if c2.outcome == PASS else c2.outcome  # a failed hypothesis stays failed
+        return replace(c2, outcome=outcome, summary=line, details=details)
+    checked = sum(r["agrees"] is True for r in rows)
+    return replace(c2, summary=f"{c2.summary}; Sollya's supnorm agrees ({checked}/{len(rows)} grades)", details=details)

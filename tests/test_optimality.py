@@ -14,8 +14,8 @@ from mgdl_convex.patterns import enumerate_patterns
 from mgdl_convex.program import GradeProgram, solve_direct
 from mgdl_convex.targets import Target
 from proofs_check import FAIL, PASS, RIGOROUS, Scheme, check_scheme, scheme_from_model
-from proofs_check.checker import grade_input
 from proofs_check.kappa2d import kappa_upper_2d
+from proofs_check.network import grade_input
 from proofs_check.optimality import first_grade_certificate, refute_optimality
 
 TIGHT = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
@@ -89,7 +89,7 @@ def test_2d_first_grade_certificate_on_a_degenerate_grid_agrees_with_a_full_solv
     g = m.grades_[0]
     assert not g.capped and g.patterns_complete
     scheme = scheme_from_model(m, target)
-    X, y = scheme.grade_data[0]
+    X, y = scheme.samples[0]
     assert len(np.unique(X[:, 0])) == 6  # a real grid
     cert = first_grade_certificate(m.layers_[0].hidden, m.layers_[0].readout, X, y, g.beta)
     Zb = np.column_stack([X, np.ones(len(X))])
@@ -98,14 +98,14 @@ def test_2d_first_grade_certificate_on_a_degenerate_grid_agrees_with_a_full_solv
     assert cert["dual"] <= optimum * (1 + 1e-9)  # a lower bound of the true optimum
     assert cert["primal"] == pytest.approx(optimum, rel=1e-6)
     assert 0 <= cert["relative_gap_upper"] < 1e-6
-    c4 = next(c for c in check_scheme(scheme, target).claims if c.name.startswith("C4"))
+    c4 = check_scheme(scheme, target).claim("C4")
     assert c4.outcome == PASS and c4.trust == RIGOROUS
     assert c4.per_grade[0]["independent"] == "exact certificate"
     # the same grade with its read-out scaled is reported as not optimal
     bad = GradeLayer(hidden=m.layers_[0].hidden, readout=m.layers_[0].readout * 1.1)
     c4_bad = next(
         c
-        for c in check_scheme(Scheme([bad], scheme.domain, scheme.grades, scheme.grade_data), target).claims
+        for c in check_scheme(Scheme([bad], scheme.domain, scheme.records, scheme.samples), target).claims
         if c.name.startswith("C4")
     )
     assert c4_bad.outcome == FAIL and c4_bad.per_grade[0]["relative_gap"] > 1e-4
@@ -125,8 +125,8 @@ def test_refutation_of_a_grade_fit_on_too_few_patterns_is_an_explicit_improvemen
     m.fit_target(target, samples=128)
     assert not m.grades_[1].capped
     scheme = scheme_from_model(m, target)
-    X, y = scheme.grade_data[1]
-    Zb, e = grade_input(scheme, X, y, 1)
+    X, y = scheme.samples[1]
+    Zb, e = grade_input(scheme.layers, X, y, 1)
     layer, beta = m.layers_[1], m.grades_[1].beta
     ref = refute_optimality(Zb, e, layer.hidden, layer.readout, beta, 1e-6, rng)
     assert ref["refuted"] and ref["kappa_over_beta"] > 1
@@ -142,8 +142,8 @@ def test_refutation_of_a_grade_fit_on_too_few_patterns_is_an_explicit_improvemen
     before = _objective(Zb, e, layer.hidden, layer.readout, beta)
     after = _objective(Zb, e, hidden2, readout2, beta)
     assert before - after >= ref["decrease_lower"] * (1 - 1e-6) > 0
-    c4 = next(c for c in check_scheme(scheme, target).claims if c.name.startswith("C4"))
-    assert c4.outcome == FAIL and c4.trust == RIGOROUS and c4.per_grade[1]["independent"] == "gate search: refuted"
+    c4 = check_scheme(scheme, target).claim("C4")
+    assert c4.outcome == FAIL and c4.trust == RIGOROUS and c4.per_grade[1]["independent"] == "search: refuted"
 
 
 def test_a_certified_optimal_grade_is_not_refuted(rng):
@@ -151,7 +151,7 @@ def test_a_certified_optimal_grade_is_not_refuted(rng):
     target = get_target("fangxu1")
     m = MultigradeRegressor(n_grades=1, width=64, beta_ratio=0.05, random_state=0).fit_target(target, samples=80)
     scheme = scheme_from_model(m, target)
-    X, y = scheme.grade_data[0]
+    X, y = scheme.samples[0]
     layer, beta = m.layers_[0], m.grades_[0].beta
     cert = first_grade_certificate(layer.hidden, layer.readout, X, y, beta)
     assert cert["relative_gap_upper"] < 1e-6
@@ -174,8 +174,8 @@ def test_random_samples_are_regenerated_exactly_for_the_certificate(tmp_path):
     m.save(path)
     for model in (m, Model.load(path)):
         scheme = scheme_from_model(model, target)
-        assert scheme.grade_data is not None
-        c4 = next(c for c in check_scheme(scheme, target).claims if c.name.startswith("C4"))
+        assert scheme.samples is not None
+        c4 = check_scheme(scheme, target).claim("C4")
         cert = c4.details["independent"][0]
         assert cert["kind"] == "certificate"
         assert cert["primal"] == pytest.approx(m.grades_[0].objective, rel=1e-6)
@@ -183,3 +183,16 @@ def test_random_samples_are_regenerated_exactly_for_the_certificate(tmp_path):
     assert not np.allclose(np.sort(X[0][:, 0]), np.linspace(0, 1, 150))  # really random, not a grid
     data_fit = Model(n_grades=1, width=8).fit(X[0], target(X[0]))
     assert data_fit.training_samples(target) is None  # a data set: nothing to regenerate
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_recomputed_kappa_brackets_the_value_over_every_pattern(d, rng):
+    from proofs_check.optimality import kappa_bounds
+
+    X = np.linspace(0, 1, 30)[:, None] if d == 1 else rng.random((25, 2))
+    e = rng.standard_normal(len(X))
+    Zb = np.column_stack([X, np.ones(len(X))])
+    D = enumerate_patterns(Zb).D
+    brute = float(np.nanmax(pattern_kappa(Zb, D, e, cone_rows(Zb, D, None))))
+    bounds = kappa_bounds(Zb, e, rng, 200, X)
+    assert 0 < bounds["lower"] <= brute * (1 + 1e-9) and brute <= bounds["upper"] <= brute * (1 + 1e-6)

@@ -4,14 +4,16 @@ import math
 
 import numpy as np
 import pytest
+from exact_eval import excess_ball
 
 from mgdl_convex import MultigradeRegressor, get_target
 from mgdl_convex.network import GradeLayer
 from mgdl_convex.targets import Target
 from proofs_check import FAIL, HEURISTIC, INCONCLUSIVE, PASS, RIGOROUS, CheckSettings, Scheme, check_scheme
-from proofs_check.bounds1d import Residual, lower_float, lp_integrals, sup_abs, upper_float
-from proofs_check.checker import staged_outputs
-from proofs_check.pieces import exact_pieces, to_fmpq
+from proofs_check.balls import to_fmpq
+from proofs_check.bounds1d import Residual, lp_integrals, sup_abs
+from proofs_check.network import staged_outputs
+from proofs_check.pieces import exact_pieces
 
 
 def _record(k, n=100):
@@ -25,6 +27,7 @@ def _record(k, n=100):
         "gap": 1e-10,
         "recovery_gap": 0.0,
         "capped": False,
+        "patterns_complete": True,
         "certificate_scope": "test",
         "max_abs_before": 1.0,
         "monotone_violation": 0.0,
@@ -39,14 +42,14 @@ def _one_neuron(weight, shift, out):
     return GradeLayer(hidden=np.array([[weight], [-weight * shift]]), readout=np.array([out]))
 
 
-def _claim(report, prefix):
-    return next(c for c in report.claims if c.name.startswith(prefix))
+def _claim(report, claim_id):
+    return report.claim(claim_id)
 
 
 def test_a_grade_that_raises_the_residual_fails_c1_and_names_the_place():
     scheme = Scheme([_one_neuron(1.0, 0.7, 50.0)], np.array([[0.0, 1.0]]), [_record(1)])
     report = check_scheme(scheme, get_target("fangxu1"))
-    c1 = _claim(report, "C1 pointwise")
+    c1 = _claim(report, "C1")
     assert c1.outcome == FAIL and c1.trust == RIGOROUS
     x = c1.worst_point[0]
     assert 0.7 < x <= 1.0
@@ -58,7 +61,7 @@ def test_a_grade_that_raises_the_residual_fails_c1_and_names_the_place():
 def test_a_grade_inside_the_band_passes_c1_rigorously():
     # f = sqrt|x - 0.3| >= sqrt(0.2) on [0.5, 1]; g = relu(x - 0.5) <= 0.5 < 2 f there, 0 elsewhere
     scheme = Scheme([_one_neuron(1.0, 0.5, 1.0)], np.array([[0.0, 1.0]]), [_record(1)])
-    c1 = _claim(check_scheme(scheme, get_target("sqrt_kink")), "C1 pointwise")
+    c1 = _claim(check_scheme(scheme, get_target("sqrt_kink")), "C1")
     assert c1.outcome == PASS and c1.trust == RIGOROUS
 
 
@@ -97,7 +100,7 @@ def test_exact_pieces_equal_a_brute_force_evaluation(seed):
     scheme = _random_scheme(rng)
     pieces = exact_pieces(scheme.layers, 0.0, 1.0)
     x = np.sort(rng.random(100_000))
-    staged = staged_outputs(scheme, x[:, None])
+    staged = staged_outputs(scheme.layers, x[:, None])
     starts = np.array([float(p.a) for p in pieces])
     idx = np.searchsorted(starts, x, side="right") - 1
     for k in range(len(scheme.layers) + 1):
@@ -116,12 +119,12 @@ def test_certified_sup_contains_the_brute_force_maximum():
     pieces = exact_pieces(scheme.layers, 0.0, 1.0)
     x = np.linspace(0.0, 1.0, 1_000_001)
     f = target(x[:, None])
-    for k, g in enumerate(staged_outputs(scheme, x[:, None])):
-        L, U, _, ok = sup_abs([(p.a, p.b, Residual(target, p.S[k], p.T[k])) for p in pieces], rtol=1e-8)
+    for k, g in enumerate(staged_outputs(scheme.layers, x[:, None])):
+        sup = sup_abs([(p.a, p.b, Residual(target, p.S[k], p.T[k])) for p in pieces], rtol=1e-8)
         brute = np.abs(f - g).max()
-        assert ok
-        assert brute <= upper_float(U)  # the grid maximum lies inside the certified enclosure
-        assert lower_float(L) >= brute * (1 - 1e-6)  # whose lower end is a real value, at least the grid's
+        assert sup.converged
+        assert brute <= sup.enclosure.upper  # the grid maximum lies inside the certified enclosure
+        assert sup.enclosure.lower >= brute * (1 - 1e-6)  # whose lower end is a real value, at least the grid's
 
 
 def test_certified_l2_enclosure_contains_a_known_integral():
@@ -137,28 +140,76 @@ def test_certified_l2_enclosure_contains_a_known_integral():
         4: (3 * u / 8 - math.sin(2 * u) / 4 + math.sin(4 * u) / 32) / u,
     }
     for p, value in exact.items():
-        lo, hi = enclosures[p]
-        assert lower_float(lo) <= value <= upper_float(hi)
-        assert upper_float(hi) - lower_float(lo) <= 1e-5 * value
+        e = enclosures[p]
+        assert e.lower <= value <= e.upper
+        assert e.upper - e.lower <= 1e-5 * value
 
 
-def test_verify_on_a_fitted_scheme_reports_every_claim_with_trust():
-    target = get_target("fangxu1")
-    m = MultigradeRegressor(n_grades=2, width=10, carry_input=True, random_state=0).fit_target(target, samples=128)
+def test_verify_on_a_fitted_scheme_reports_what_brute_force_dictates():
+    """Each claim's outcome is the one an independent fine-grid evaluation makes certain."""
     from proofs_check import scheme_from_model
 
-    report = check_scheme(scheme_from_model(m), target)
-    names = [c.name for c in report.claims]
-    assert names[0].startswith("C1") and any(n.startswith("C4") for n in names)
-    d = report.to_dict()
-    for c in d["claims"]:
-        assert c["outcome"] in (PASS, FAIL, INCONCLUSIVE) and c["trust"] and "per_grade" in c
+    target = get_target("fangxu1")
+    m = MultigradeRegressor(n_grades=2, width=10, carry_input=True, random_state=0).fit_target(target, samples=128)
+    scheme = scheme_from_model(m, target)
+    report = check_scheme(scheme, target, CheckSettings(sollya="off"))
+    assert [c.id for c in report.claims] == ["C1", "C1_train", "C2", "C3", "C4"]
+    x = (np.arange(1_000_000) + 0.5)[:, None] / 1_000_000
+    errs = [target(x) - g for g in staged_outputs(scheme.layers, x)]
+    # C1: some grade raises |e| by far more than rounding, so the search must find a certified counterexample
+    assert max(np.max(np.abs(errs[k]) - np.abs(errs[k - 1])) for k in (1, 2)) > 1e-2
+    c1 = _claim(report, "C1")
+    assert c1.outcome == FAIL and c1.trust == RIGOROUS
+    k = max((r for r in c1.per_grade if r["counterexamples"]), key=lambda r: r["worst_excess"])["grade"]
+    assert excess_ball(scheme.layers, target, c1.worst_point, k) > 0  # re-verified exactly
+    # C3: the L^p norms (midpoint rule) fall by far more than the quadrature error: strict decay proved
+    norms = [{p: np.mean(np.abs(e) ** p) ** (1 / p) for p in (1, 2, 4)} for e in errs]
+    assert all(norms[k][p] < 0.95 * norms[k - 1][p] for k in (1, 2) for p in (1, 2, 4))
     c3 = _claim(report, "C3")
-    # beta_ratio makes every grade non-trivial; the L^2 norm on Omega must have been compared at each grade
-    assert all(row["nontrivial"] for row in c3.per_grade[1:])
+    assert c3.outcome == PASS and c3.trust == RIGOROUS and all(row["nontrivial"] for row in c3.per_grade[1:])
+    for row, norm in zip(c3.per_grade, norms):
+        for p in (1, 2, 4):
+            lo, hi = row[f"p{p}"]
+            assert lo - 1e-5 <= norm[p] <= hi + 1e-5
+    # C2: sup |e_2| is far above eps = 1% of sup |f|: eps-attainment cannot be shown
+    assert np.abs(errs[-1]).max() > 0.05 * np.abs(errs[0]).max()
+    assert _claim(report, "C2").outcome == INCONCLUSIVE
+    # C1 at the training points, recomputed: grade 1 raises |e| at some of its own samples
+    X = scheme.samples[0][0]
+    y = target(X)
+    assert np.max(np.abs(y - staged_outputs(scheme.layers, X)[1]) - np.abs(y)) > 1e-3
+    assert _claim(report, "C1_train").outcome == FAIL
+    # C4: width 10 caps every grade of this fit (a precondition): exact over the kept blocks only
+    assert all(g.capped for g in m.grades_)
+    c4 = _claim(report, "C4")
+    assert c4.outcome == INCONCLUSIVE and "width cap" in c4.summary
 
 
-def test_2d_rigorous_sup_contains_the_grid_maximum_and_c1_is_decided():
+def _plus_two():
+    """f = 2 + sin(x) cos(y) >= 1 on the unit square (ball form and gradient)."""
+    return Target(
+        "plus_two",
+        ((0.0, 1.0), (0.0, 1.0)),
+        lambda x, m: 2 + m.sin(x[0]) * m.cos(x[1]),
+        lambda x, m: [m.cos(x[0]) * m.cos(x[1]), -m.sin(x[0]) * m.sin(x[1])],
+    )
+
+
+def test_2d_c1_passes_inside_the_band_and_fails_outside_it():
+    """g = relu(x + y - 1) lies in [0, 1] and f >= 1, so |f - g| <= |f| everywhere; 6 g exceeds 2 f near (1, 1)."""
+    target = _plus_two()
+    domain = np.array([[0.0, 1.0], [0.0, 1.0]])
+    s = CheckSettings(sup_rtol_2d=1e-3, lp_boxes_2d=4096)
+    for scale, outcome in ((1.0, PASS), (6.0, FAIL)):
+        layer = GradeLayer(hidden=np.array([[1.0], [1.0], [-1.0]]), readout=np.array([scale]))
+        report = check_scheme(Scheme([layer], domain, [_record(1)]), target, s)
+        c1 = _claim(report, "C1")
+        assert c1.trust == RIGOROUS and c1.outcome == outcome
+        if outcome == FAIL:
+            assert excess_ball([layer], target, c1.worst_point, 1) > 0
+
+
+def test_2d_rigorous_sup_contains_the_grid_maximum_and_c1_fails_where_brute_force_says():
     target = get_target("osc2d")
     m = MultigradeRegressor(n_grades=2, width=8, carry_input=True, patterns="sampled", n_patterns=60)
     m.fit_target(target, samples=144)
@@ -170,15 +221,14 @@ def test_2d_rigorous_sup_contains_the_grid_maximum_and_c1_is_decided():
     assert c2.trust == RIGOROUS
     g = np.stack(np.meshgrid(np.linspace(0, 1, 401), np.linspace(0, 1, 401), indexing="ij"), -1).reshape(-1, 2)
     f = target(g)
-    for row, pred in zip(c2.per_grade, staged_outputs(scheme, g)):
-        assert np.abs(f - pred).max() <= row["upper"]
-    c1 = _claim(report, "C1 pointwise")
-    assert c1.trust == RIGOROUS and c1.outcome in (PASS, FAIL, INCONCLUSIVE)
-    if c1.outcome == FAIL:  # the named point is a real counterexample
-        x = np.array([c1.worst_point])
-        preds = staged_outputs(scheme, x)
-        k = next(r["grade"] for r in c1.per_grade if r["counterexample"])
-        assert abs(target(x)[0] - preds[k][0]) > abs(target(x)[0] - preds[k - 1][0])
+    preds = staged_outputs(scheme.layers, g)
+    for row, pred in zip(c2.per_grade, preds):
+        assert row["lower"] <= np.abs(f - pred).max() * (1 + 1e-3) + 1e-3 and np.abs(f - pred).max() <= row["upper"]
+    assert np.max(np.abs(f - preds[1]) - np.abs(f)) > 1e-2  # grade 1 raises |e| somewhere, by far more than rounding
+    c1 = _claim(report, "C1")
+    assert c1.trust == RIGOROUS and c1.outcome == FAIL
+    k = next(r["grade"] for r in c1.per_grade if r["counterexamples"])
+    assert excess_ball(scheme.layers, target, c1.worst_point, k) > 0  # the named point, re-verified exactly
 
 
 def test_rigorous_first_grade_certificate_and_a_perturbed_grade():
@@ -193,7 +243,7 @@ def test_rigorous_first_grade_certificate_and_a_perturbed_grade():
     assert c4.trust == RIGOROUS and c4.outcome == PASS
     assert 0 <= c4.details["independent"][0]["relative_gap_upper"] < 1e-6
     bad = GradeLayer(hidden=m.layers_[0].hidden, readout=m.layers_[0].readout * 1.1)
-    perturbed = Scheme([bad], scheme.domain, scheme.grades, scheme.grade_data)
+    perturbed = Scheme([bad], scheme.domain, scheme.records, scheme.samples)
     c4_bad = _claim(check_scheme(perturbed, target), "C4")
     assert c4_bad.outcome == FAIL and c4_bad.details["independent"][0]["relative_gap_upper"] > 1e-4
 
@@ -209,7 +259,7 @@ def test_2d_affine_forms_contain_the_network_on_random_boxes(rng):
     forms, c, _ = approximant_forms(m.layers_, lo, hi, {0, 1, 2, 3})
     for _ in range(10):
         x = lo + rng.random(lo.shape) * (hi - lo)
-        staged = staged_outputs(Scheme(m.layers_, np.array([[0, 1], [0, 1]]), []), x)
+        staged = staged_outputs(m.layers_, x)
         for k in range(4):
             F = forms[k]
             affine = np.einsum("bd,bd->b", F.A[:, 0, :], x - c) + F.b[:, 0]
@@ -227,19 +277,18 @@ def test_2d_lp_enclosures_contain_known_integrals():
     domain = [(0.0, 1.0), (0.0, 1.0)]
     f_only = LpEnclosure2D([], target, domain, 0, (1, 2))
     f_only.refine(16384)
-    lo, hi = f_only.enclosure(2)
-    assert lo <= 0.375 <= hi and hi - lo < 0.05
+    e = f_only.enclosure(2)
+    assert e.lower <= 0.375 <= e.upper and e.upper - e.lower < 0.05
     m = MultigradeRegressor(n_grades=1, width=8, patterns="sampled", n_patterns=40, random_state=0)
     m.fit_target(target, samples=100)
     enc = LpEnclosure2D(m.layers_, target, domain, 1, (1, 2, 4))
     enc.refine(8192)
     mid = (np.arange(1500) + 0.5) / 1500
     X = np.stack(np.meshgrid(mid, mid, indexing="ij"), -1).reshape(-1, 2)
-    e = target(X) - staged_outputs(Scheme(m.layers_, np.array(domain), []), X)[1]
+    e = target(X) - staged_outputs(m.layers_, X)[1]
     for p in (1, 2, 4):
-        lo, hi = enc.enclosure(p)
         quad = float(np.mean(np.abs(e) ** p))  # midpoint rule: error far below the enclosure's width
-        assert lo <= quad <= hi
+        assert enc.enclosure(p).lower <= quad <= enc.enclosure(p).upper
 
 
 def test_2d_lp_enclosure_with_an_unbounded_gradient_stays_valid():
@@ -254,7 +303,7 @@ def test_2d_lp_enclosure_with_an_unbounded_gradient_stays_valid():
     )
     enc = LpEnclosure2D([], cone, [(0.0, 1.0), (0.0, 1.0)], 0, (2,))
     enc.refine(2048)
-    lo, hi = enc.enclosure(2)
+    lo, hi = enc.enclosure(2).lower, enc.enclosure(2).upper
     assert not math.isnan(lo) and not math.isnan(hi)
     assert lo <= 1 / 6 <= hi  # int |x - c|^2 over the unit square
     assert lo > 0.15  # the bounded boxes still count

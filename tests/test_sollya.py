@@ -6,10 +6,13 @@ from flint import fmpq
 
 from mgdl_convex import MultigradeRegressor, get_target
 from proofs_check import INCONCLUSIVE, check_scheme, scheme_from_model
-from proofs_check import checker as checker_module
-from proofs_check.checker import CheckSettings, _c2, _sollya_cross_check
+from proofs_check import sollya as sollya_module
+from proofs_check.balls import Enclosure
+from proofs_check.checker import CheckSettings
+from proofs_check.drivers import rigorous_1d
 from proofs_check.pieces import Piece
-from proofs_check.sollya import sollya_binary, sollya_supnorms
+from proofs_check.sollya import sollya_binary, sollya_cross_check, sollya_supnorms
+from proofs_check.verdicts import c2_verdict
 
 needs_sollya = pytest.mark.skipif(sollya_binary() is None, reason="sollya binary not installed (Debian package sollya)")
 
@@ -35,7 +38,7 @@ def sin100_scheme():
 @needs_sollya
 def test_sollya_agrees_with_the_certified_enclosures(sin100_scheme):
     scheme, target = sin100_scheme
-    c2 = next(c for c in check_scheme(scheme, target).claims if c.name.startswith("C2"))
+    c2 = check_scheme(scheme, target).claim("C2")
     info = c2.details["sollya"]
     assert info["ran"] and all(r["agrees"] for r in info["per_grade"])
     for ours, theirs in zip(c2.per_grade, info["per_grade"]):
@@ -48,20 +51,20 @@ def test_a_wrong_enclosure_is_caught_by_sollya(sin100_scheme):
     """Plant a bug: our enclosure of grade 1 halved. Sollya's does not meet it: C2 cannot pass."""
     scheme, target = sin100_scheme
     s = CheckSettings()
-    pieces, sups, _, _ = checker_module._rigorous_1d(scheme, target, s)
-    wrong = [dict(r) for r in sups]
-    wrong[1]["lower"], wrong[1]["upper"] = sups[1]["lower"] / 2, sups[1]["upper"] / 2
-    c2 = _sollya_cross_check(_c2(wrong, target, scheme, s, "rigorous"), pieces, wrong, target, s)
+    bounds = rigorous_1d(scheme, target, s)
+    wrong = [g.sup.enclosure for g in bounds.grades]
+    wrong[1] = Enclosure(wrong[1].lower / 2, wrong[1].upper / 2)
+    c2 = sollya_cross_check(c2_verdict(bounds, target, scheme.records, scheme.domain, s), bounds.pieces, wrong, target)
     assert c2.outcome == INCONCLUSIVE and "does not meet" in c2.summary
     assert c2.details["sollya"]["per_grade"][1]["agrees"] is False
 
 
 def test_without_sollya_the_report_says_why(sin100_scheme, monkeypatch):
     scheme, target = sin100_scheme
-    monkeypatch.setattr(checker_module, "sollya_binary", lambda: None)
-    c2 = next(c for c in check_scheme(scheme, target).claims if c.name.startswith("C2"))
+    monkeypatch.setattr(sollya_module, "sollya_binary", lambda: None)
+    c2 = check_scheme(scheme, target).claim("C2")
     assert c2.details["sollya"] == {"ran": False, "reason": "sollya is not installed (Debian package sollya)"}
     off = check_scheme(scheme, target, CheckSettings(sollya="off"))
-    assert "sollya" not in next(c for c in off.claims if c.name.startswith("C2")).details
+    assert "sollya" not in off.claim("C2").details
     with pytest.raises(ValueError, match="sollya must be"):
         check_scheme(scheme, target, CheckSettings(sollya="yes"))

@@ -1,0 +1,191 @@
+"""The three ways the residuals are bounded, each returning one :class:`GradeBounds` per grade.
+
+* :func:`rigorous_1d`: the exact linear pieces of the network (:mod:`proofs_check.pieces`) and
+  ball-arithmetic branch and bound on each (:mod:`proofs_check.bounds1d`);
+* :func:`rigorous_2d`: input splitting with certified affine forms (:mod:`proofs_check.bounds2d`),
+  L^p enclosures refined until consecutive grades separate;
+* :func:`grids`: two tensor grids (heuristic), for other dimensions and for targets without a
+  ball-arithmetic form; :func:`grid_lp_norms` is its L^p part alone.
+
+The verdicts (:mod:`proofs_check.verdicts`) read only these records.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .balls import Enclosure
+from .bounds1d import Residual, lp_integrals, prove_monotone, sup_abs
+from .bounds2d import LpEnclosure2D, prove_monotone_2d, sup_abs_2d
+from .claims import HEURISTIC, RIGOROUS
+from .network import dead_on_boxes, staged_outputs
+from .pieces import exact_pieces, zero_grades
+from .searches import MonotoneSearch, SupSearch
+
+__all__ = ["GradeBounds", "GridGrade", "Bounds", "rigorous_1d", "rigorous_2d", "grids", "grid_lp_norms"]
+
+
+@dataclass(frozen=True)
+class GridGrade:
+    """Grid values of one grade (heuristic): maxima on the coarse and fine grid and where, C1 excesses."""
+
+    sup_coarse: float
+    sup_fine: float
+    point: list
+    excess_coarse: float | None = None  # max (|e_k| - |e_(k-1)|) on the grid, grade >= 1
+    excess_fine: float | None = None
+    excess_point: list | None = None
+
+
+@dataclass(frozen=True)
+class GradeBounds:
+    """Everything the verdicts read about grade k (k = 0: the target itself)."""
+
+    grade: int
+    sup: SupSearch  # heuristic: lower = the grid maximum, upper unbounded
+    lp: dict  # p -> Enclosure of ||e_k||_p (heuristic: a grid estimate with its error)
+    monotone: MonotoneSearch | None = None  # rigorous C1 search, grade >= 1
+    zero: bool | None = None  # g_k identically 0 on Omega, proved (grade >= 1); False: not shown
+    grid: GridGrade | None = None
+
+
+@dataclass(frozen=True)
+class Bounds:
+    trust: str
+    method: str
+    grades: tuple[GradeBounds, ...]
+    pieces: list | None = None  # 1-D: the exact pieces (for the Sollya cross-check)
+    lp_unresolved: tuple[int, ...] = ()  # grades whose L^p enclosures still overlap their predecessor's
+    details: dict = field(default_factory=dict)
+
+
+def _zero_grades(scheme) -> list[bool]:
+    """g_k = 0 on Omega proved when every neuron with a non-zero read-out is certainly off on the domain box."""
+    lo, hi = scheme.domain[:, 0][None], scheme.domain[:, 1][None]
+    return [bool(dead_on_boxes(scheme.layers, lo, hi, k)[0]) for k in range(1, scheme.n_grades + 1)]
+
+
+def rigorous_1d(scheme, target, s) -> Bounds:
+    lo, hi = scheme.domain[0]
+    pieces = exact_pieces(scheme.layers, lo, hi)
+    zero = zero_grades(pieces)
+    out = []
+    for k in range(scheme.n_grades + 1):
+        res = [(p.a, p.b, Residual(target, p.S[k], p.T[k])) for p in pieces]
+        sup = sup_abs(res, rtol=s.sup_rtol, max_boxes=s.sup_boxes)
+        integrals, _ = lp_integrals(res, s.ps, rtol=s.lp_rtol)
+        monotone = None
+        if k:
+            parts = []
+            for p in pieces:
+                prev, cur = Residual(target, p.S[k - 1], p.T[k - 1]), Residual(target, p.S[k], p.T[k])
+                parts.append(prove_monotone(prev, cur, p.a, p.b, s.c1_boxes))
+            monotone = MonotoneSearch.merge(k, parts)
+        lp = {p: integrals[p].root(p) for p in s.ps}
+        out.append(GradeBounds(k, sup, lp, monotone, zero[k - 1] if k else None))
+    return Bounds(RIGOROUS, "exact pieces + ball arithmetic", tuple(out), pieces, details={"pieces": len(pieces)})
+
+
+def _separated(a: Enclosure, b: Enclosure) -> bool:
+    return a.upper < b.lower or a.lower > b.upper
+
+
+def lp_norms_2d(scheme, target, s) -> tuple[list[dict], tuple[int, ...]]:
+    """Rigorous 2-D ``||e_k||_p`` enclosures, refined (doubling budgets) until consecutive grades separate.
+
+    Returns ``(norms, unresolved)``: ``norms[k][p]`` an Enclosure of ``||e_k||_p`` and the grades
+    whose enclosures still overlap their predecessor's for some p.
+    """
+    encs = [LpEnclosure2D(scheme.layers, target, scheme.domain, k, s.ps) for k in range(scheme.n_grades + 1)]
+
+    def overlapping():
+        return tuple(
+            k
+            for k in range(1, len(encs))
+            if not all(_separated(encs[k].enclosure(p), encs[k - 1].enclosure(p)) for p in s.ps)
+        )
+
+    budget = min(4096, s.lp_boxes_2d)
+    for enc in encs:
+        enc.refine(budget, s.lp_rtol)
+    while (unresolved := overlapping()) and budget < s.lp_boxes_2d:
+        budget = min(2 * budget, s.lp_boxes_2d)
+        for j in sorted({j for k in unresolved for j in (k - 1, k)}):
+            encs[j].refine(budget, s.lp_rtol)
+    return [{p: enc.enclosure(p).root(p) for p in s.ps} for enc in encs], unresolved
+
+
+def rigorous_2d(scheme, target, s) -> Bounds:
+    zero = _zero_grades(scheme)
+    norms, unresolved = lp_norms_2d(scheme, target, s)
+    out = []
+    for k in range(scheme.n_grades + 1):
+        sup = sup_abs_2d(scheme.layers, target, scheme.domain, k, rtol=s.sup_rtol_2d, max_boxes=s.sup_boxes_2d)
+        monotone = prove_monotone_2d(scheme.layers, target, scheme.domain, k, s.c1_boxes_2d) if k else None
+        out.append(GradeBounds(k, sup, norms[k], monotone, zero[k - 1] if k else None))
+    return Bounds(RIGOROUS, "input splitting + ball arithmetic", tuple(out), lp_unresolved=unresolved)
+
+
+# --------------------------------------------------------------------------- heuristic grids
+def _grid(domain: np.ndarray, points: int) -> np.ndarray:
+    d = len(domain)
+    per_axis = max(2, int(round(points ** (1 / d))))
+    axes = [np.linspace(lo, hi, per_axis) for lo, hi in domain]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
+
+
+def _grid_errors(scheme, target, points: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    X = _grid(scheme.domain, points)
+    f = target(X)
+    with np.errstate(all="ignore"):
+        return X, [f - g for g in staged_outputs(scheme.layers, X)]
+
+
+def _lp_estimates(scheme, errs, ps) -> list[dict]:
+    vol = float(np.prod(np.diff(scheme.domain, axis=1)))
+    with np.errstate(all="ignore"):
+        return [{p: (vol * float(np.mean(np.abs(e) ** p))) ** (1 / p) for p in ps} for e in errs]
+
+
+def _grid_lp(scheme, coarse, fine, ps) -> list[dict]:
+    norms = []
+    for lc, lf in zip(_lp_estimates(scheme, coarse, ps), _lp_estimates(scheme, fine, ps)):
+        row = {}
+        for p in ps:
+            err = abs(lf[p] - lc[p])
+            note = "grid quadrature estimate (error = coarse/fine difference), not certified"
+            row[p] = Enclosure.of(max(lf[p] - err, 0.0), lf[p] + err, note)
+        norms.append(row)
+    return norms
+
+
+def grid_lp_norms(scheme, target, s) -> list[dict]:
+    """``||e_k||_p`` by grid quadrature on two grids: the fine value +- the coarse/fine difference (heuristic)."""
+    _, coarse = _grid_errors(scheme, target, s.grid_points // 4)
+    _, fine = _grid_errors(scheme, target, s.grid_points)
+    return _grid_lp(scheme, coarse, fine, s.ps)
+
+
+def grids(scheme, target, s) -> Bounds:
+    Xc, coarse = _grid_errors(scheme, target, s.grid_points // 4)
+    Xf, fine = _grid_errors(scheme, target, s.grid_points)
+    norms = _grid_lp(scheme, coarse, fine, s.ps)
+    zero = _zero_grades(scheme)
+    out = []
+    for k, (ec, ef) in enumerate(zip(coarse, fine)):
+        sc, sf = float(np.max(np.abs(ec))), float(np.max(np.abs(ef)))
+        point = Xf[int(np.argmax(np.abs(ef)))].tolist()
+        grid = GridGrade(sc, sf, point)
+        if k:
+            xc, xf = np.abs(ec) - np.abs(coarse[k - 1]), np.abs(ef) - np.abs(fine[k - 1])
+            ic, jf = int(np.argmax(xc)), int(np.argmax(xf))
+            where = Xf[jf] if xf[jf] >= xc[ic] else Xc[ic]
+            grid = GridGrade(sc, sf, point, float(xc[ic]), float(xf[jf]), where.tolist())
+        low = max(sc, sf)
+        why = "grid maximum: an estimate from below, no upper bound"
+        sup = SupSearch(Enclosure.unbounded(why, low if math.isfinite(low) else -math.inf), tuple(point), 0, False)
+        out.append(GradeBounds(k, sup, norms[k], None, zero[k - 1] if k else None, grid))
+    return Bounds(HEURISTIC, "grids (heuristic)", tuple(out), details={"grid_points": [len(Xc), len(Xf)]})

@@ -1,0 +1,177 @@
+"""The scheme as a function: its float64 forward pass, and certified affine forms of it on boxes.
+
+**Forward pass** (:func:`forward`): grade k's input is ``Zb = [z_(k-1), 1]``, its features
+``z_k = relu(Zb hidden)`` and its output ``g_k = z_k . readout``; the approximant after k grades
+is ``G_k = g_1 + ... + g_k`` and the residual ``e_k = f - G_k``.  Grids (heuristic checks), the
+grade inputs of the optimality checks and the plots all use this one pass.
+
+**Affine forms** (:func:`approximant_forms`): on an axis-aligned box B with centre c and
+half-widths h, every quantity of the network is kept as ``v(x) in a . (x - c) + b + [-r, r]``:
+
+* the inputs are exact forms (``a = e_i``, ``b = c_i``, ``r = 0``);
+* a neuron's pre-activation is an affine combination of forms, hence a form; its range on B
+  is ``b +- (|a| . h + r)``;
+* a neuron that is on over all of B passes its form on unchanged, one that is off gives 0,
+  and only an *unstable* one (range straddling 0) is replaced by the interval ``[0, upper]``.
+
+So neurons of fixed sign fold into one exact affine map and only unstable ones cost width,
+which shrinks with the box (bounding boxes of linear regions are avoided: slivers make them
+loose).  The forms are computed in float64 for a batch of boxes at once and made rigorous by
+an a-priori rounding-error bound: every combination ``sum_i w_i v_i + w_0`` adds
+``gamma_m (sum_i |w_i| (|a_i| . h + |b_i| + r_i) + |w_0|)`` to the radius (Higham, *Accuracy
+and Stability of Numerical Algorithms*, ch. 3: ``gamma_m = m u / (1 - m u)``), radii and spreads
+are rounded up, and a sign decision ``b - spread >= 0`` is exact in floating point.  With
+``lo == hi`` the forms are certified point values: the network at a float point, enclosed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "forward",
+    "staged_outputs",
+    "grade_input",
+    "Forms",
+    "approximant_forms",
+    "dead_on_boxes",
+    "grade_output_bounds",
+]
+
+U = 2.0**-53
+
+
+def forward(layers: Sequence, X: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(Zb, g)`` per grade: its input with the bias column, and its output (float64)."""
+    Z = np.asarray(X, dtype=float)
+    for layer in layers:
+        Zb = np.column_stack([Z, np.ones(len(Z))])
+        Z = np.maximum(Zb @ layer.hidden, 0.0)
+        yield Zb, Z @ layer.readout
+
+
+def staged_outputs(layers: Sequence, X: np.ndarray) -> list[np.ndarray]:
+    """``[G_0, G_1, ..., G_K]`` on X (``G_0 = 0``)."""
+    out = [np.zeros(len(X))]
+    for _, g in forward(layers, X):
+        out.append(out[-1] + g)
+    return out
+
+
+def grade_input(layers: Sequence, X: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grade k+1's input ``[z_k, 1]`` on X (0-based k < K) and the residual ``y - G_k`` there (float64)."""
+    e = np.array(y, dtype=float)
+    for j, (Zb, g) in enumerate(forward(layers, X)):
+        if j == k:
+            return Zb, e
+        e -= g
+    raise ValueError(f"grade_input: k = {k} but the scheme has {len(layers)} grades")
+
+
+def _gamma(m: int) -> float:
+    return m * U / (1 - m * U)
+
+
+@dataclass(frozen=True)
+class Forms:
+    """Affine forms over a batch of boxes: value in ``A . (x - c) + b +- r`` (A: B x m x d)."""
+
+    A: np.ndarray
+    b: np.ndarray
+    r: np.ndarray
+
+
+def _combine(F: Forms, h: np.ndarray, W: np.ndarray, bias: np.ndarray) -> Forms:
+    """Certified forms of ``F @ W + bias`` (W: m x k): float64, rounding errors in the radius."""
+    m = W.shape[0]
+    A = np.einsum("bmd,mk->bkd", F.A, W)
+    b = F.b @ W + bias
+    aW = np.abs(W)
+    mag = np.einsum("bmd,bd->bm", np.abs(F.A), h) + np.abs(F.b) + F.r
+    g = _gamma(2 * m + 8 + h.shape[1])
+    r = (F.r @ aW + g * (mag @ aW + np.abs(bias))) * (1 + g)
+    return Forms(A, b, r)
+
+
+def _spread(F: Forms, h: np.ndarray) -> np.ndarray:
+    """Upper bound of ``|A . (x - c)| + r`` over the box."""
+    return (np.einsum("bmd,bd->bm", np.abs(F.A), h) + F.r) * (1 + (8 + h.shape[1]) * U)
+
+
+def _relu(F: Forms, h: np.ndarray) -> Forms:
+    """Forms of relu(F): passed on where certainly on, 0 where certainly off, ``[0, upper]`` where unstable."""
+    spread = _spread(F, h)
+    on = F.b - spread >= 0  # exact sign of a float difference: certified
+    off = F.b + spread <= 0
+    unstable = ~(on | off)
+    up = (F.b + spread) * (1 + 2 * U)
+    A = np.where(on[:, :, None], F.A, 0.0)
+    half = np.where(unstable, up / 2, 0.0)
+    b = np.where(on, F.b, half)
+    r = np.where(on, F.r, half)
+    return Forms(A, b, r)
+
+
+def approximant_forms(layers: Sequence, lo: np.ndarray, hi: np.ndarray, grades) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Forms of the approximant ``G_k`` (k in ``grades``) on boxes ``[lo, hi]`` (B x d each).
+
+    Returns ``({k: Forms with m = 1}, c, h)``: centres and (rounded-up) half-widths.
+    """
+    forms, c, h, _ = _propagate(layers, lo, hi, grades)
+    return forms, c, h
+
+
+def dead_on_boxes(layers: Sequence, lo: np.ndarray, hi: np.ndarray, k: int) -> np.ndarray:
+    """Per box: True when every neuron of grade k with a non-zero read-out is certainly off (g_k = 0 there)."""
+    _, _, _, pre = _propagate(layers, lo, hi, {k})
+    b, spread = pre[k]
+    used = np.asarray(layers[k - 1].readout) != 0
+    return np.all((b + spread <= 0)[:, used], axis=1)
+
+
+def grade_output_bounds(layers: Sequence, lo: np.ndarray, hi: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per box, floats ``g_lo <= g_k(x) <= g_hi`` from interval bounds of grade k's neurons.
+
+    Each neuron's output lies in ``[max(0, p_lo), max(0, p_hi)]`` for its pre-activation range
+    ``[p_lo, p_hi]``: the lower end 0 of an unstable or dead neuron is exact, so a grade whose
+    non-zero terms are all non-negative gets ``g_lo = 0`` exactly (the affine forms of ``G_k -
+    G_(k-1)`` lose that to rounding, which matters where g touches 0 on the edge of a dead region).
+    """
+    _, _, _, pre = _propagate(layers, lo, hi, {k})
+    b, spread = pre[k]
+    p_lo = np.maximum(np.nextafter(b - spread, -np.inf), 0.0)
+    p_hi = np.maximum(np.nextafter(b + spread, np.inf), 0.0)
+    a = np.asarray(layers[k - 1].readout, float)
+    t_lo, t_hi = np.minimum(a * p_lo, a * p_hi), np.maximum(a * p_lo, a * p_hi)
+    g = _gamma(len(a) + 2)
+    g_lo = t_lo.sum(axis=1) - g * np.abs(t_lo).sum(axis=1) * (1 + g)
+    g_hi = t_hi.sum(axis=1) + g * np.abs(t_hi).sum(axis=1) * (1 + g)
+    return np.nextafter(g_lo, -np.inf) * (g_lo != 0), np.nextafter(g_hi, np.inf) * (g_hi != 0)
+
+
+def _propagate(layers, lo, hi, grades):
+    """Forms of G_k and grade k's pre-activations ``(b, spread)`` (for k in grades) on the boxes."""
+    lo, hi = np.atleast_2d(np.asarray(lo, float)), np.atleast_2d(np.asarray(hi, float))
+    B, d = lo.shape
+    c = (lo + hi) / 2
+    h = np.maximum(hi - c, c - lo) * (1 + 2 * U)
+    feats = Forms(np.broadcast_to(np.eye(d), (B, d, d)).copy(), c.copy(), np.zeros((B, d)))
+    total = Forms(np.zeros((B, 1, d)), np.zeros((B, 1)), np.zeros((B, 1)))
+    out, pre = ({0: total} if 0 in grades else {}), {}
+    for k, layer in enumerate(layers[: max(grades)], start=1):
+        H = np.asarray(layer.hidden, float)
+        P = _combine(feats, h, H[:-1], H[-1])
+        feats = _relu(P, h)
+        stacked = Forms(
+            np.concatenate([total.A, feats.A], axis=1),
+            np.concatenate([total.b, feats.b], axis=1),
+            np.concatenate([total.r, feats.r], axis=1),
+        )
+        total = _combine(stacked, h, np.append(1.0, layer.readout)[:, None], np.zeros(1))
+        if k in grades:
+            out[k] = total
+            pre[k] = (P.b, _spread(P, h))
+    return out, c, h, pre

@@ -1,0 +1,86 @@
+"""What the branch-and-bound searches return: sup enclosures and pointwise-monotonicity searches.
+
+Both are small frozen records shared by the 1-D and 2-D searches (:mod:`proofs_check.bounds1d`,
+:mod:`proofs_check.bounds2d`).  A box is a tuple of ``(lo, hi)`` float pairs, one per coordinate,
+rounded outward so that it contains the exact box that was searched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .balls import Enclosure
+
+__all__ = ["SupSearch", "Counterexample", "MonotoneSearch", "PROVED", "COUNTEREXAMPLE", "UNRESOLVED"]
+
+PROVED, COUNTEREXAMPLE, UNRESOLVED = "proved", "counterexample", "unresolved"
+
+Box = tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class SupSearch:
+    """An enclosure of ``sup |e|`` over the domain, where its lower end is attained, and the search's size."""
+
+    enclosure: Enclosure
+    point: tuple[float, ...] | None  # a point with |e(point)| >= enclosure.lower
+    boxes: int
+    converged: bool  # upper <= lower (1 + rtol)
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A float point where ``|e_k(x)| > |e_(k-1)(x)|`` is certified, with a certified lower bound of the excess."""
+
+    point: tuple[float, ...]
+    excess: float
+
+    def to_dict(self) -> dict:
+        return {"point": list(self.point), "excess": self.excess}
+
+
+@dataclass(frozen=True)
+class MonotoneSearch:
+    """The search for ``|e_k| <= |e_(k-1)|`` on the domain.
+
+    ``status`` is ``proved`` (every box proved), ``counterexample`` (at least one certified
+    counterexample) or ``unresolved`` (no counterexample, but boxes neither proved nor refuted
+    within the budget: listed in ``unresolved``).
+    """
+
+    grade: int
+    counterexamples: tuple[Counterexample, ...]
+    unresolved: tuple[Box, ...]
+    boxes: int
+
+    @property
+    def status(self) -> str:
+        if self.counterexamples:
+            return COUNTEREXAMPLE
+        return UNRESOLVED if self.unresolved else PROVED
+
+    @property
+    def worst(self) -> Counterexample | None:
+        return max(self.counterexamples, key=lambda c: c.excess, default=None)
+
+    def to_dict(self) -> dict:
+        worst = self.worst
+        return {
+            "grade": self.grade,
+            "status": self.status,
+            "counterexamples": len(self.counterexamples),
+            "unresolved_boxes": len(self.unresolved),
+            "boxes": self.boxes,
+            "worst_excess": None if worst is None else worst.excess,
+            "worst_point": None if worst is None else list(worst.point),
+        }
+
+    @staticmethod
+    def merge(grade: int, parts) -> MonotoneSearch:
+        parts = list(parts)
+        return MonotoneSearch(
+            grade,
+            tuple(c for p in parts for c in p.counterexamples),
+            tuple(b for p in parts for b in p.unresolved),
+            sum(p.boxes for p in parts),
+        )

@@ -1,0 +1,172 @@
+"""The checker's typed input and its public search: what it accepts, refuses, and returns."""
+
+import json
+
+import numpy as np
+import pytest
+from exact_eval import excess_ball
+
+from mgdl_convex import get_target
+from mgdl_convex.network import GradeLayer
+from mgdl_convex.targets import Target
+from proofs_check import (
+    FAIL,
+    INCONCLUSIVE,
+    NOT_RUN,
+    PASS,
+    RIGOROUS,
+    SOLVER,
+    CheckSettings,
+    GradeRecord,
+    Layer,
+    Scheme,
+    check_scheme,
+    monotone_violations,
+)
+
+UNIT = np.array([[0.0, 1.0]])
+QUICK = CheckSettings(sollya="off")
+
+
+def _record(k, **changes):
+    record = {
+        "grade": k,
+        "n_samples": 50,
+        "width": 1,
+        "beta": 1e-3,
+        "status": "optimal",
+        "relative_gap": 1e-9,
+        "gap": 1e-10,
+        "recovery_gap": 0.0,
+        "capped": False,
+        "patterns_complete": True,
+        "certificate_scope": "test",
+        "loss_after": 0.1,
+        "time_total": 0.0,
+    }
+    return {**record, **changes}
+
+
+def _ramp(scale=1.0, at=0.5):
+    """g(x) = scale * relu(x - at)."""
+    return GradeLayer(hidden=np.array([[1.0], [-at]]), readout=np.array([scale]))
+
+
+def test_bad_layers_and_schemes_are_refused_with_the_reason():
+    with pytest.raises(ValueError, match="bias row last"):
+        Layer(np.zeros((1, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="NaN or inf"):
+        Layer(np.array([[1.0], [np.nan]]), np.zeros(1))
+    with pytest.raises(ValueError, match="takes 3 inputs"):
+        Scheme([_ramp(), Layer(np.zeros((4, 1)), np.zeros(1))], UNIT)
+    with pytest.raises(ValueError, match="lacks the field 'status'"):
+        Scheme([_ramp()], UNIT, [{k: v for k, v in _record(1).items() if k != "status"}])
+    with pytest.raises(ValueError, match="2 grade records for 1 grades"):
+        Scheme([_ramp()], UNIT, [_record(1), _record(2)])
+    with pytest.raises(ValueError, match="lo < hi"):
+        Scheme([_ramp()], np.array([[1.0, 0.0]]))
+    with pytest.raises(TypeError, match="proofs_check.Scheme"):
+        check_scheme([_ramp()], get_target("fangxu1"))
+    with pytest.raises(TypeError, match="lacks what the checks read"):
+        check_scheme(Scheme([_ramp()], UNIT), lambda X: X[:, 0])
+    scheme = Scheme([_ramp()], UNIT, [_record(1, extra="ignored")])
+    assert isinstance(scheme.layers[0], Layer) and isinstance(scheme.records[0], GradeRecord)
+    assert not scheme.layers[0].hidden.flags.writeable  # frozen means frozen
+
+
+def test_without_records_or_samples_the_claims_that_need_them_are_not_run():
+    report = check_scheme(Scheme([_ramp()], UNIT), get_target("sqrt_kink"), QUICK)
+    assert [c.id for c in report.claims] == ["C1", "C1_train", "C2", "C3", "C4"]
+    assert report.claim("C1_train").outcome == NOT_RUN and report.claim("C4").outcome == NOT_RUN
+    assert "not run" in report.claim("C4").summary
+    assert report.claim("C1").outcome == PASS  # needs neither: g = relu(x - 0.5) <= 0.5 < 2 sqrt|x - 0.3|
+    assert not report.failed
+
+
+def test_c4_semantics_from_records_without_samples():
+    target = get_target("fangxu1")
+    cases = [
+        (dict(status="infeasible"), FAIL, SOLVER),  # a solver failure
+        (dict(capped=True, relative_gap=0.5), INCONCLUSIVE, SOLVER),
+        (dict(relative_gap=1e-3), INCONCLUSIVE, SOLVER),  # a gap alone proves no fail
+        (dict(status="optimal_inaccurate"), INCONCLUSIVE, SOLVER),
+        ({}, PASS, SOLVER),  # optimal, within tolerance, nothing independent: solver-trusted
+    ]
+    for changes, outcome, trust in cases:
+        c4 = check_scheme(Scheme([_ramp(0.0)], UNIT, [_record(1, **changes)]), target, QUICK).claim("C4")
+        assert (c4.outcome, c4.trust) == (outcome, trust), changes
+
+
+def test_a_user_target_with_a_ball_form_is_checked_rigorously(tmp_path, monkeypatch):
+    """f(x) = x / 2, declared continuous, with its ball form: the grade x / 2 leaves e = 0, a certified pass."""
+    (tmp_path / "half.py").write_text(
+        "from mgdl_convex.targets import Target\n"
+        "half = Target('half', ((0.0, 1.0),), lambda x, m: x[0] / 2, lambda x, m: [0.5 + 0 * x[0]])\n"
+        "unsure = Target('unsure', ((0.0, 1.0),), lambda x, m: x[0] / 2, lambda x, m: [0.5 + 0 * x[0]],\n"
+        "                continuous=None)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    scheme = Scheme([_ramp(0.5, at=0.0)], UNIT, [_record(1)])
+    report = check_scheme(scheme, get_target("half:half"), QUICK)
+    c2 = report.claim("C2")
+    assert c2.outcome == PASS and c2.trust == RIGOROUS and c2.per_grade[1]["upper"] <= 1e-15
+    assert report.claim("C1").outcome == PASS and report.claim("C1").trust == RIGOROUS
+    unsure = check_scheme(scheme, get_target("half:unsure"), QUICK).claim("C2")
+    assert unsure.outcome == INCONCLUSIVE and "continuity is unknown" in unsure.summary
+
+
+def test_report_json_is_strict_and_records_the_domain(tmp_path):
+    report = check_scheme(Scheme([_ramp(2.0)], UNIT, [_record(1)]), get_target("sqrt_kink"), QUICK)
+    report.write(tmp_path)
+
+    def reject(name):
+        raise ValueError(name)
+
+    data = json.loads((tmp_path / "report.json").read_text(), parse_constant=reject)
+    assert data["domain"] == [[0.0, 1.0]]
+    assert [c["id"] for c in data["claims"]] == ["C1", "C1_train", "C2", "C3", "C4"]
+
+
+# --------------------------------------------------------------------------- the separation oracle
+def test_the_oracle_proves_a_band_grade_and_certifies_every_spike():
+    """f = sqrt|x - 0.3| >= 0.44 on [0.5, 1]: relu(x - 0.5) is inside the band; a tall spike at 0.7 is not."""
+    target = get_target("sqrt_kink")
+    band = monotone_violations([], _ramp(1.0), target, UNIT)
+    assert band.status == "proved" and not band.counterexamples and not band.unresolved
+    a, d = 0.7, 1e-6  # a spike of height 5 and half-width 1e-6, plus a second one at 0.9
+    spikes = GradeLayer(
+        hidden=np.array([[1.0] * 6, [-a, -a - d, -a - 2 * d, -0.9, -0.9 - d, -0.9 - 2 * d]]),
+        readout=np.array([5 / d, -10 / d, 5 / d] * 2),
+    )
+    found = monotone_violations([], spikes, target, UNIT)
+    assert found.status == "counterexample"
+    near = {round(c.point[0], 3) for c in found.counterexamples}
+    assert near == {0.7, 0.9}  # both spikes, on both sides of the domain's pieces
+    for c in found.counterexamples:
+        assert c.excess > 0 and excess_ball([spikes], target, c.point, 1) > c.excess * (1 - 1e-9)
+    first = monotone_violations([], spikes, target, UNIT, stop_at_first=True)
+    assert len(first.counterexamples) == 1
+
+
+def test_the_oracle_in_2d_and_its_refusals():
+    target = Target(
+        "plus_two",
+        ((0.0, 1.0), (0.0, 1.0)),
+        lambda x, m: 2 + m.sin(x[0]) * m.cos(x[1]),
+        lambda x, m: [m.cos(x[0]) * m.cos(x[1]), -m.sin(x[0]) * m.sin(x[1])],
+    )
+    square = np.array([[0.0, 1.0], [0.0, 1.0]])
+    first = GradeLayer(hidden=np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]), readout=np.array([1.0, 0.0]))  # x
+    tall = GradeLayer(hidden=np.array([[1.0], [1.0], [-1.5]]), readout=np.array([20.0]))  # 20 relu(x + y - 1.5)
+    result = monotone_violations([first], tall, target, square, max_boxes=20_000)
+    assert result.status == "counterexample"
+    for c in result.counterexamples:
+        assert excess_ball([first, tall], target, c.point, 2) > 0
+    unresolved = monotone_violations([first], tall, target, square, max_boxes=1, stop_at_first=False)
+    assert unresolved.boxes >= 1
+    with pytest.raises(ValueError, match="takes 1 inputs"):
+        monotone_violations([first], Layer(np.zeros((2, 1)), np.zeros(1)), target, square)
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        monotone_violations([], Layer(np.zeros((4, 1)), np.zeros(1)), target, np.zeros((3, 2)) + [0, 1])
+    with pytest.raises(ValueError, match="no ball-arithmetic form"):
+        monotone_violations([], _ramp(), Target("np", ((0.0, 1.0),), lambda x, m: x[0], numpy_only=True), UNIT)
