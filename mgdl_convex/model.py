@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from .cones import sample_orders
 from .grade import GradeResult, GradeSettings, fit_grade
 from .network import GradeLayer, carry_columns, forward
 from .solvers import SolverError, check_solver
@@ -265,7 +266,7 @@ class MultigradeRegressor:
             if not np.any(e):
                 self.stop_reason_ = f"zero residual before grade {k + 1}: nothing left to fit"
                 break
-            order = np.argsort(X[:, 0], kind="stable") if d == 1 else None
+            order = sample_orders(X)
             try:
                 layer, result = fit_grade(k + 1, Zb, e, settings, rng, order)
             except (SolverError, MemoryError) as err:
