@@ -95,33 +95,29 @@ def main(argv=None) -> int:
     if a.blas_threads > 0:  # the cases run in fresh processes, which read these at import
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(a.blas_threads)
-    load_before = os.getloadavg()
+    print(f"machine: {machine()}; BLAS threads: {a.blas_threads or 'default'}")
+    print(f"load average (1, 5, 15 min) before: {os.getloadavg()}", flush=True)
     results: dict = {}
-    for case in a.cases:
-        if case == "1d":
-            results[case] = _scheme_case(case, "fangxu1", a.grades, a.width, a.samples, a.timeout)
-        elif case == "2d":
-            results[case] = _scheme_case(case, "osc2d", a.grades_2d, a.width, a.samples_2d, a.timeout)
-        elif case == "1d-previous":
-            results[case] = _scheme_case(case, "fangxu1", 8, 32, 16384, a.timeout)
-        else:
+    rows: list[dict] = []
+    for case in a.cases:  # each case printed and written as soon as it is done
+        if case == "grade":
             methods = ("direct", "working_set")
             results[case] = [measured(run_grade, m, 1024, 32, 230, timeout=a.timeout) for m in methods]
-    load_after = os.getloadavg()
-    print(f"machine: {machine()}; BLAS threads: {a.blas_threads or 'default'}")
-    print(f"load average (1, 5, 15 min) before: {load_before}, after: {load_after}")
-    for name, r in results.items():
-        if name != "grade":
-            _print_scheme(r)
-    _summary(results)
-    rows = []
-    for name, r in results.items():
-        if name == "grade":
-            rows += [{"case": name, **x} for x in r]
+            rows += [{"case": case, **x} for x in results[case]]
         else:
+            target, grades, samples = {
+                "1d": ("fangxu1", a.grades, a.samples),
+                "2d": ("osc2d", a.grades_2d, a.samples_2d),
+                "1d-previous": ("fangxu1", 8, 16384),
+            }[case]
+            r = results[case] = _scheme_case(case, target, grades, a.width, samples, a.timeout)
+            _print_scheme(r)
             keep = {k: v for k, v in r.items() if k != "grades"}
             rows += [{**keep, **g} for g in r.get("grades", [])] or [keep]
-    write_rows(a.out, rows)
+        write_rows(a.out, rows)
+        print(flush=True)
+    print(f"load average (1, 5, 15 min) after: {os.getloadavg()}")
+    _summary(results)
     return 0
 
 
