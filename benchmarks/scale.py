@@ -3,8 +3,8 @@
 One run measures, each case in a fresh process (so each peak RSS is its own):
 
 * ``1d``: fangxu1 on n = 2^18 grid samples, 8 grades of width 32 (grade 1 on all 2n - 1 threshold
-  patterns; targets: 10 minutes, 4 GB);
-* ``2d``: osc2d on a 256 x 256 grid, 4 grades of width 32 (target: 10 minutes);
+  patterns; goals: 10 minutes, 4 GB);
+* ``2d``: osc2d on a 256 x 256 grid, 4 grades of width 32 (goal: 10 minutes);
 * ``1d-previous``: fangxu1 on n = 16384, 8 grades of width 32 (before: 368.4 s, 888 MB);
 * ``grade``: one grade at n = 1024, the direct program against the working set
   (:mod:`benchmarks.grade_speed`; before: 612.9 s against 11.2 s).

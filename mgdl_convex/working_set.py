@@ -39,6 +39,7 @@ from .clarabel_native import solve_blocks_native
 from .cones import cone_rows, pattern_kappa
 from .faults import GradeTimeLimit
 from .program import BlockSolution, GradeProgram, bound_multipliers
+from .progress import emit
 from .solvers import SolveStats, solve_problem
 
 __all__ = ["WorkingSetInfo", "solve_working_set", "solve_blocks"]
@@ -195,6 +196,7 @@ def solve_working_set(
                 options = {**(solver_options or {}), "time_limit": left}
         sol, st, nu, n_rows = solve_blocks(program, pattern, sign, rows, solver, options, interface)
         stats.append(st)
+        emit("working set: round %d, %d blocks, %d rows, obj %.6g", rounds, len(pattern), n_rows, st.primal_objective)
         if best is not None:
             if sol.objective(program) >= best[0]:
                 _, sol, nu, n_rows = best  # the swap did not pay: keep the best capped solution

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from flint import arb, fmpq
 
+from .progress import emit
+
 __all__ = ["Residual", "sup_abs", "prove_monotone", "lp_integrals", "lower_float", "upper_float"]
 
 
@@ -107,6 +109,7 @@ def sup_abs(residuals, rtol: float = 1e-6, max_boxes: int = 200_000):
         push(c, m, res)
         push(m, d, res)
         boxes += 2
+        emit("sup |e|: %d boxes", boxes)
     U = heap[0][5] if heap else arb(0)
     converged = not heap or heap[0][5] <= L * (1 + rtol)
     return L, max_upper(U, L), worst, converged
@@ -142,6 +145,7 @@ def prove_monotone(prev: Residual, cur: Residual, c: fmpq, d: fmpq, max_boxes: i
         while stack:
             u, v = stack.pop()
             boxes += 1
+            emit("C1: %d boxes (this piece)", boxes)
             w = (u + v) / 2
             ep, _, ep_w = prev.on(u, v)
             ec, _, ec_w = cur.on(u, v)
@@ -217,6 +221,7 @@ def lp_integrals(residuals, ps, rtol: float = 1e-3, max_boxes: int = 30_000):
         return all(approx[p][1] - approx[p][0] <= rtol * approx[p][0] for p in ps)
 
     while heap and len(heap) < max_boxes and not done():
+        emit("L^p: %d boxes", len(heap))
         for _ in range(min(len(heap), 64)):
             _, _, c, d, res, _, fl = heapq.heappop(heap)
             for p in ps:

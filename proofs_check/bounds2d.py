@@ -33,6 +33,7 @@ import numpy as np
 from flint import arb
 
 from .bounds1d import lower_float, upper_float
+from .progress import emit
 
 __all__ = ["Forms", "approximant_forms", "sup_abs_2d", "prove_monotone_2d", "lp_integrals_2d", "LpEnclosure2D"]
 
@@ -176,6 +177,7 @@ def sup_abs_2d(layers, target, domain, grade: int, rtol: float = 1e-4, max_boxes
         while heap and len(batch) < 2 * BATCH and not heap[0][3] <= L * (1 + rtol):
             batch.extend(_split(heapq.heappop(heap)[2]))
         push(batch)
+        emit("sup |e| (2-D): %d boxes", boxes)
     U_ = heap[0][3]
     return L, U_, worst, bool(U_ <= L * (1 + rtol)), boxes
 
@@ -192,6 +194,7 @@ def prove_monotone_2d(layers, target, domain, grade: int, max_boxes: int = 20_00
     while stack:
         batch = [stack.pop() for _ in range(min(BATCH, len(stack)))]
         boxes += len(batch)
+        emit("C1 (2-D): %d boxes", boxes)
         on_box, at_c, c, h, arr = _evaluate(layers, batch, {grade - 1, grade})
         for i, box in enumerate(batch):
             e_prev_c = _centre_residual(target, _arb_form(at_c[grade - 1], i), c[i])
@@ -342,6 +345,7 @@ class LpEnclosure2D:
                 self._add(res, 1)
                 self._push(child, res)
                 self.boxes += 1
+            emit("L^p (2-D): %d boxes", self.boxes)
 
 
 def lp_integrals_2d(layers, target, domain, grade: int, ps, rtol: float = 1e-3, max_boxes: int = 50_000):

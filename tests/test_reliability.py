@@ -21,14 +21,14 @@ def test_a_run_killed_after_grade_2_resumes_to_the_uninterrupted_result(tmp_path
     script = textwrap.dedent(
         f"""
         import os, signal, sys
-        import mgdl_convex.io as io
         from mgdl_convex.cli import main
-        save = io.save_model
+        from mgdl_convex.model import MultigradeRegressor
+        save = MultigradeRegressor.save
         def save_then_die(model, path):
             save(model, path)
             if len(model.layers_) == 2:
                 os.kill(os.getpid(), signal.SIGKILL)
-        io.save_model = save_then_die
+        MultigradeRegressor.save = save_then_die
         sys.exit(main({["-q", *FIT, "--out", str(killed)]!r}))
         """
     )
