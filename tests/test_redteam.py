@@ -7,6 +7,7 @@ red so that the mark is removed.  The other tests are attacks the checker withst
 they cover inputs the fuzzer does not (sub-ulp spikes, domains far from 0, degenerate eps).
 """
 
+import dataclasses
 import math
 from fractions import Fraction
 
@@ -124,6 +125,26 @@ def fangxu1_grade():
     report = check_scheme(scheme_from_model(m, target), target, CheckSettings(sollya="off"))
     assert report.claim("C4").outcome == PASS and report.claim("C4").trust == "rigorous"
     return m
+
+
+@pytest.mark.xfail(strict=True, reason="a negative beta is accepted; the relative gap divides by a negative primal")
+def test_a_grade_problem_with_negative_beta_is_never_certified_optimal(fangxu1_grade):
+    """With beta < 0 the grade problem has no optimum: two neurons (t u, t) and (t u, -t) leave the
+    prediction unchanged and change the objective by beta t^2 (||u||^2 + 1) -> -inf.
+
+    A record with beta = -1 (a tampered model file, or a GradeRecord built by hand) gets C4 "pass
+    (rigorous): certified relative gap <= 1e-06": primal -24.8, dual -2.3e5, and the gap 2.3e5 divided
+    by the negative primal is -9248 <= 1e-6.  A true answer refuses the record or does not pass.
+    """
+    target = get_target("fangxu1")
+    scheme = scheme_from_model(fangxu1_grade, target)
+    bad = dataclasses.replace(scheme.records[0], beta=-1.0)
+    try:
+        tampered = Scheme(scheme.layers, scheme.domain, (bad,), scheme.samples)
+        report = check_scheme(tampered, target, CheckSettings(**FAST))
+    except ValueError:
+        return
+    assert report.claim("C4").outcome != PASS
 
 
 @pytest.mark.xfail(strict=True, reason="the target is never compared with the one the model was fit on")
