@@ -1,4 +1,4 @@
-# The two commands of the README: `make demo` and `make test`.
+# The two commands of the README: `make demo` and `make test`; `make lint` is what CI adds.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -24,9 +24,10 @@ test: $(VENV)/.installed
 test-all: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
+# ruff, then the import contracts of pyproject.toml (layers that only point down, no cycle)
 lint: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet ruff
 	$(BIN)/ruff check mgdl_convex proofs_check benchmarks tests
+	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .import_linter_cache

@@ -16,7 +16,39 @@ import time
 
 import numpy as np
 
-__all__ = ["bench_program", "skip_reason", "run_cell", "PUBLISHED"]
+from mgdl_convex.options import OPTIONAL, REQUIRED, Interval, OneOf, Option, Schema
+
+__all__ = ["bench_program", "skip_reason", "run_cell", "sweep_cell", "SCHEMA", "PUBLISHED"]
+
+
+def _key(allowed, default=OPTIONAL, help=""):
+    return Option(None, allowed, default, help)
+
+
+_COUNT, _POSITIVE = (Interval(int, 1),), (Interval(float, 0, None, "neither"),)
+
+#: the keys of a benchmark cell (a sweep of kind "bench"): each part reads its own
+SCHEMA = Schema(
+    {
+        "part": _key((OneOf("solver", "gradient", "scheme", "scnn"),), REQUIRED, "which benchmark"),
+        "n": _key(_COUNT, help="samples of the grade program"),
+        "m": _key(_COUNT, help="grade input width (1: x itself)"),
+        "P": _key(_COUNT, help="activation patterns"),
+        "solver": _key((str,)),
+        "formulation": _key((OneOf("working_set", "direct"),)),
+        "method": _key((str,)),
+        "restarts": _key(_COUNT),
+        "steps": _key(_COUNT),
+        "lr": _key(_POSITIVE, help="learning rate"),
+        "target": _key((str,)),
+        "grades": _key(_COUNT),
+        "width": _key(_COUNT),
+        "samples": _key(_COUNT),
+        "gd_steps": _key(_COUNT),
+        "time_budget": _key(_POSITIVE, help="seconds"),
+        "max_entries": _key(_POSITIVE, help="largest direct program, in constraint entries"),
+    }
+)
 
 PUBLISHED = {
     "fangxu1": [0.4403, 0.1138, 3.185e-3, 8.389e-5],
@@ -45,9 +77,9 @@ def skip_reason(cell: dict) -> str | None:
         if cell["part"] == "solver" and cell["formulation"] == "direct" and entries > cell.get("max_entries", 3e7):
             return f"direct program would hold {entries / 1e6:.0f}M constraint entries (> max_entries)"
     if cell["part"] == "solver" and cell["solver"] == "MOSEK":
-        from mgdl_convex.solvers import _probe_mosek
+        from mgdl_convex.solvers import probe_mosek
 
-        reason = _probe_mosek()
+        reason = probe_mosek()
         if reason:
             return reason
     if cell["part"] == "scnn":
@@ -159,7 +191,7 @@ def _scheme(cell):
 def _scnn(cell):  # pragma: no cover - needs the optional peer
     """scnn's AL (exact program) or R-FISTA (gated relaxation) on the patterns of its own gates.
 
-    Its conventions are matched (ANCHORS): squared loss over 2n, lambda = beta, no column
+    Its conventions are matched to ours: squared loss over 2n, lambda = beta, no column
     normalisation, float64, the bias column given as a feature.  Its solution is re-evaluated
     under our objective, with the cone violation, beside our exact optimum of the same program.
     """
@@ -225,3 +257,11 @@ RUNNERS = {"solver": _solver, "gradient": _gradient, "scheme": _scheme, "scnn": 
 def run_cell(cell: dict) -> dict:
     """Run one cell (in the calling process) and return {"rows": [...]}."""
     return {"rows": RUNNERS[cell["part"]](cell)}
+
+
+def sweep_cell(config: dict, out, time_limit: float | None = None) -> list[dict]:
+    """A cell of a ``kind = "bench"`` sweep (:func:`mgdl_convex.sweep.run_sweep`): its result rows.
+
+    The cell bounds itself with its ``time_budget`` where its part does; ``time_limit`` is not used.
+    """
+    return run_cell(config)["rows"]

@@ -1,9 +1,9 @@
-"""Whole multigrade runs: Fang-Xu settings 1 and 2 and Xu's sin(100 x) (THEORY section 5).
+"""Whole multigrade runs: Fang-Xu settings 1 and 2 (arXiv 2507.20351) and Xu's sin(100 x) (arXiv 2302.00150).
 
 Per grade: training 0.5*MSE, time, status, certified relative gap (against the uncapped
 program), beside the published gradient-descent numbers.  Setting 1 with 4 grades of width
-32 on 1024 equispaced points is the issue's target 2 (under 60 s, each grade no worse than
-the published 0.5*MSE).
+32 on 1024 equispaced points is the README's "Fang-Xu setting 1" row: the goal is under 60 s,
+each grade no worse than the published 0.5*MSE.
 
     python -m benchmarks.fangxu                       # setting 1
     python -m benchmarks.fangxu --target fangxu2

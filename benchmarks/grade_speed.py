@@ -1,13 +1,13 @@
 """One grade, direct CVXPY + Clarabel versus the working-set formulation, in the same run.
 
-The program is ANCHORS' direct formulation: features of a random ReLU layer of width W on
+The program is the direct formulation of a later grade: features of a random ReLU layer of width W on
 x = linspace(0, 1, n), plus the carried input, target sin(2 pi x) + 0.3 sin(20 pi x),
 beta = 1e-4, Gaussian gates de-duplicated and cut to P patterns
 (:func:`mgdl_convex.problems.feature_grade_program`).  Each method runs in a fresh
 process (peak memory is its own).  Both are certified with the same weak-duality
 certificate.
 
-    python -m benchmarks.grade_speed                 # n = 1024, W = 32, P = 230 (the issue's target)
+    python -m benchmarks.grade_speed                 # n = 1024, W = 32, P = 230 (the README's first table)
     python -m benchmarks.grade_speed --n 256 --patterns 50
 """
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-import tomllib
+from mgdl_convex.options import OptionError, read_toml
 
 from ._util import machine, measured, write_rows
-from .cells import run_cell, skip_reason
+from .cells import run_cell, skip_reason, sweep_cell
 
 __all__ = ["expand", "run_config", "load_config"]
 
@@ -32,14 +32,14 @@ def load_config(name_or_path: str) -> dict:
     if not path.exists():
         path = Path(__file__).parent / "configs" / f"{name_or_path}.toml"
     if not path.exists():
-        raise ValueError(f"no benchmark config {name_or_path!r}: give a TOML file or one of small, full")
-    config = tomllib.loads(path.read_text())
+        raise OptionError(f"no benchmark config {name_or_path!r}: give a TOML file or one of small, full")
+    config = read_toml(path)
     for section, keys in config.items():
         if section not in SECTIONS:
-            raise ValueError(f"unknown section [{section}] in {path}; known: {', '.join(SECTIONS)}")
+            raise OptionError(f"unknown section [{section}] in {path}; known: {', '.join(SECTIONS)}")
         unknown = set(keys) - SECTIONS[section]
         if unknown:
-            raise ValueError(f"unknown key(s) {sorted(unknown)} in [{section}] of {path}")
+            raise OptionError(f"unknown key(s) {sorted(unknown)} in [{section}] of {path}")
     return config
 
 
@@ -169,7 +169,8 @@ def _run_on_dask(cells, out: Path, progress, client) -> list[dict]:
             rows.append({**cell, "status": "skipped", "skip_reason": reason})
         else:
             runnable.append(cell)
-    for res in run_sweep(SweepSpec(kind="bench", cells=runnable), out / "sweep", client=client, progress=progress):
+    spec = SweepSpec(kind="bench", cells=runnable)
+    for res in run_sweep(spec, out / "sweep", sweep_cell, client=client, progress=progress):
         if res["status"] != "ok":
             rows.append({**res["config"], "status": "error", "skip_reason": res.get("error")})
         for r in res.get("rows", []):

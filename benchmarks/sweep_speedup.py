@@ -19,6 +19,8 @@ from ._util import machine
 
 
 def main(argv=None) -> int:
+    from mgdl_convex.options import FIT
+    from mgdl_convex.runs import fit_cell
     from mgdl_convex.sweep import close_client, make_client, run_sweep
     from mgdl_convex.sweep_spec import parse_spec
 
@@ -27,7 +29,8 @@ def main(argv=None) -> int:
             "kind": "fit",
             "base": {"target": "fangxu1", "grades": 3, "samples": [512], "n_patterns": 128},
             "grid": {"width": [8, 16], "beta_ratio": [1e-3, 1e-4], "seed": [0, 1, 2, 3]},
-        }
+        },
+        {"fit": FIT},
     )
     assert len(spec.cells) == 16
     times = {}
@@ -37,7 +40,7 @@ def main(argv=None) -> int:
         client = make_client(workers=workers)
         try:
             t0 = time.perf_counter()
-            results = run_sweep(spec, out, client=client, progress=lambda m: None)
+            results = run_sweep(spec, out, fit_cell, client=client, progress=lambda m: None)
             times[workers] = time.perf_counter() - t0
         finally:
             close_client(client)

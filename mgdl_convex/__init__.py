@@ -2,7 +2,7 @@
 
 from .grade import GradeResult
 from .io import ModelFileError
-from .model import MultigradeRegressor
+from .model import MultigradeRegressor, NotFittedError
 from .solvers import SolverError, SolverInaccurateWarning
 from .targets import TARGETS, Target, get_target
 
@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MultigradeRegressor",
+    "NotFittedError",
     "GradeResult",
     "Target",
     "TARGETS",

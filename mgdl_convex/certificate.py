@@ -1,4 +1,4 @@
-"""Weak-duality certificate of a grade (THEORY sections 3 and 4).
+"""Weak-duality certificate of a grade (docs/theory.md, section 3).
 
 For the program of :mod:`mgdl_convex.program` with optional bounds
 ``lower <= g <= upper`` on the prediction g (on training rows T, constraint
@@ -16,8 +16,9 @@ Without bounds and extra rows this is ``D(lam) = (lam'e - ||lam||^2 / 2) / n``.
 We take ``lam`` = the effective residual ``r - nu`` of ``sol`` (r = e - g on T,
 0 elsewhere) scaled by ``s = min(1, beta / kappa)`` with kappa computed over
 every pattern of the program (exactly, by cone projection,
-:func:`mgdl_convex.cones.pattern_kappa`), and the multipliers the solver
-returned: ``w = lam + nu`` on T, and ``nu`` scaled by s on the other rows
+:func:`mgdl_convex.cones.pattern_kappa`; for a 1-D grade input over all 2n - 1
+threshold patterns in O(n), :mod:`mgdl_convex.thresholds`), and the multipliers
+the solver returned: ``w = lam + nu`` on T, and ``nu`` scaled by s on the other rows
 (there ``lam = -nu``).  ``P - D >= 0`` then bounds how far the solution is from the
 program's optimum, whatever the solver claims.  With every pattern enumerated
 (1-D and 2-D grade inputs) the program's optimum is the global optimum of the

@@ -89,7 +89,7 @@ def _settings(options: dict | None) -> clarabel.DefaultSettings:
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     # faer's supernodal LDL on one thread: measured 1.4x faster than the default here
-    settings.direct_solve_method = "qdldl"
+    settings.direct_solve_method = "faer"
     settings.max_threads = 1
     for key, value in (options or {}).items():
         if not hasattr(settings, key):

@@ -1,12 +1,16 @@
-"""The ``mgdl-convex`` command line: thin, one library call per subcommand.
+"""The ``mgdl-convex`` command line: argument parsing and dispatch, one library call per subcommand.
 
     mgdl-convex fit     --target NAME [fit options] [--config run.toml] --out DIR
     mgdl-convex verify  --target NAME [fit options] --out DIR     (fit, then check the theorem's claims)
     mgdl-convex check   DIR                                        (re-check a saved run)
     mgdl-convex predict MODEL --x 0.1 0.2 ...  |  --input points.csv
     mgdl-convex targets
+    mgdl-convex sweep   SPEC.toml --out DIR [--workers N | --scheduler ADDR | --serial]
+    mgdl-convex bench   small|full|CONFIG.toml [--out DIR] [--workers N | --scheduler ADDR]
 
-``main(argv) -> int`` so that it runs in-process in tests; bad arguments exit 2.
+The fit options are generated from :data:`mgdl_convex.options.OPTIONS`.  ``main(argv) -> int``
+runs in-process (tests).  Exit status: 0 success, 1 error, 2 bad arguments or options,
+3 a claim failed (verify / check).  Nothing imports this module.
 """
 
 from __future__ import annotations
@@ -15,104 +19,54 @@ import argparse
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-import tomllib
 
-from .model import MultigradeRegressor
-from .targets import TARGETS, get_target
+from .options import FIT, REQUIRED, Interval, OneOf, OptionError, read_toml
+from .progress import show_progress
+from .targets import TARGETS
 
-__all__ = ["main", "build_parser", "fit_from_args"]
+__all__ = ["main", "build_parser", "EXIT_CLAIM_FAILED"]
 
-#: config-file keys and the estimator / sampling options they set
-FIT_KEYS = {
-    "target": str,
-    "domain": list,
-    "grades": int,
-    "width": int,
-    "carry_input": bool,
-    "beta": float,
-    "beta_ratio": float,
-    "monotone": bool,
-    "contraction": float,
-    "patterns": str,
-    "n_patterns": int,
-    "samples": list,
-    "sampling": str,
-    "solver": str,
-    "solver_options": dict,
-    "formulation": str,
-    "seed": int,
-    "tol": float,
-    "grade_time_limit": float,
-    "width_mode": str,
-    "guarantee": str,
-    "eps": float,
-    "c1_rounds": int,
-}
-
-DEFAULTS = {
-    "grades": 4,
-    "width": 32,
-    "carry_input": True,
-    "beta_ratio": 1e-4,
-    "monotone": False,
-    "contraction": 1.0,
-    "patterns": "auto",
-    "n_patterns": 256,
-    "samples": [1024],
-    "sampling": "grid",
-    "solver": "CLARABEL",
-    "formulation": "working_set",
-    "seed": 0,
-    "tol": 0.0,
-    "width_mode": "exact",
-    "guarantee": "none",
-    "c1_rounds": 8,
-}
+EXIT_CLAIM_FAILED = 3
 
 
-class UsageError(Exception):
-    """Bad command-line or config input: reported with exit status 2."""
+def _json(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--target", help=f"built-in ({', '.join(TARGETS)}) or module:function")
-    p.add_argument("--domain", help="JSON list of [lo, hi] pairs, for user targets (e.g. '[[0, 1]]')")
-    p.add_argument("--config", type=Path, help="TOML file with any of these options (command line wins)")
-    p.add_argument("--grades", type=int)
-    p.add_argument("--width", type=int)
-    p.add_argument("--carry-input", dest="carry_input", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--beta", type=float)
-    p.add_argument("--beta-ratio", dest="beta_ratio", type=float)
-    p.add_argument("--monotone", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--contraction", type=float)
-    p.add_argument("--patterns", choices=["auto", "all", "sampled"])
-    p.add_argument("--n-patterns", dest="n_patterns", type=int)
-    p.add_argument("--samples", type=int, nargs="+", help="samples per grade (last value repeats)")
-    p.add_argument("--sampling", choices=["grid", "random"])
-    p.add_argument("--solver", help="CLARABEL (default), SCS, ECOS or MOSEK")
-    p.add_argument("--solver-option", dest="solver_option", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--formulation", choices=["working_set", "direct"])
-    p.add_argument("--seed", type=int)
-    p.add_argument("--tol", type=float)
-    p.add_argument("--grade-time-limit", dest="grade_time_limit", type=float, help="seconds allowed per grade")
-    p.add_argument("--width-mode", dest="width_mode", choices=["exact", "greedy"],
-                   help="exact (default): beta on the regularisation path, the grade's exact optimum fits the "
-                   "width; greedy: the working set capped at the width")
-    p.add_argument("--guarantee", choices=["none", "pointwise"],
-                   help="pointwise: theorem mode, |e_k| <= |e_(k-1)| proved on the whole domain (1-D targets)")
-    p.add_argument("--eps", type=float, help="run to eps: stop once the certified sup |e_K| <= eps sup |f|")
-    p.add_argument("--c1-rounds", dest="c1_rounds", type=int, help="theorem mode's separation rounds per grade")
+    """One flag per option of the table (``n_patterns`` -> ``--n-patterns``), default: the config, then the table."""
+    for key, option in FIT.options.items():
+        flag = "--" + key.replace("_", "-")
+        shown = option.default is not None and option.default is not REQUIRED
+        text = option.help + (f" (default {option.default})" if shown else "")
+        if key == "samples":
+            p.add_argument(flag, type=int, nargs="+", help=text)
+        elif key == "domain":
+            p.add_argument(flag, type=_json, help=text + "; JSON")
+        elif key == "solver_options":
+            p.add_argument(
+                "--solver-option", dest="solver_option", action="append", default=[], metavar="KEY=VALUE", help=text
+            )
+        elif bool in option.allowed:
+            p.add_argument(flag, dest=key, action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            choices = next((c.values for c in option.allowed if isinstance(c, OneOf)), None)
+            kind = next((c.kind for c in option.allowed if isinstance(c, Interval)), str)
+            p.add_argument(flag, dest=key, choices=choices, type=None if choices else kind, help=text)
+    p.add_argument("--config", type=Path, help="TOML file with any of these options (the command line wins)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last finished grade")
     p.add_argument("--out", type=Path, required=True, help="run directory (each finished grade is saved there)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mgdl-convex", description=__doc__.split("\n")[0])
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors, no progress line")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_fit_options(sub.add_parser("fit", help="fit a multigrade scheme to a target"))
     _add_fit_options(sub.add_parser("verify", help="fit, then check the theorem's claims"))
@@ -139,166 +93,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _parse_value(text: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
 def _options(args) -> dict:
-    """Defaults, then the config file, then the command line; every key checked."""
-    opts = dict(DEFAULTS)
+    """The fit configuration: the table's defaults, then the config file, then the command line."""
+    opts = {}
     if args.config is not None:
-        try:
-            config = tomllib.loads(args.config.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as e:
-            raise UsageError(f"cannot read config {args.config}: {e}") from e
-        unknown = sorted(set(config) - set(FIT_KEYS))
-        if unknown:
-            raise UsageError(f"unknown key(s) in {args.config}: {', '.join(unknown)}; known: {', '.join(FIT_KEYS)}")
-        for key, value in config.items():
-            kind = FIT_KEYS[key]
-            if kind is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if key == "samples" and isinstance(value, int):
-                value = [value]
-            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-                raise UsageError(f"{args.config}: {key} must be {kind.__name__}, got {value!r}")
-            opts[key] = value
-    for key in FIT_KEYS:
+        opts = {k: FIT.check(k, v, str(args.config)) for k, v in read_toml(args.config).items()}
+    for key, option in FIT.options.items():
         value = getattr(args, key, None)
-        if value is not None and key not in ("domain", "solver_options"):
-            opts[key] = value
-    if args.domain is not None:
-        opts["domain"] = _parse_value(args.domain)
-    if args.solver_option:
-        extra = {}
-        for item in args.solver_option:
-            if "=" not in item:
-                raise UsageError(f"--solver-option takes KEY=VALUE, got {item!r}")
-            k, v = item.split("=", 1)
-            extra[k] = _parse_value(v)
-        opts["solver_options"] = {**opts.get("solver_options", {}), **extra}
+        if value is not None:
+            opts[key] = option.check(value, "command line")
+    for item in args.solver_option:
+        if "=" not in item:
+            raise OptionError(f"--solver-option takes KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        opts["solver_options"] = {**(opts.get("solver_options") or {}), k: _json(v)}
     if "target" not in opts:
-        raise UsageError("no target: give --target NAME or 'target' in the config file")
-    return opts
+        raise OptionError("no target: give --target NAME or 'target' in the config file")
+    return FIT.complete(opts, "options")
 
 
-def fit_from_args(
-    opts: dict, out: Path | None = None, resume: bool = False, quiet: bool = False, deadline: float | None = None
-) -> tuple[MultigradeRegressor, object]:
-    """Build the estimator and target from resolved options and fit.
-
-    With ``out``, every finished grade is saved to ``out/model.npz`` at once
-    (atomically), so an interrupted run loses at most the grade in progress;
-    ``resume`` continues from that file, with the options it was started with.
-    ``deadline`` (a ``time.perf_counter()`` value) stops the run with
-    ``TimeoutError`` after the first grade that ends past it.
-    """
-    target = get_target(opts["target"], opts.get("domain"))
-    model = MultigradeRegressor(
-        n_grades=opts["grades"],
-        width=opts["width"],
-        carry_input=opts["carry_input"],
-        beta=opts.get("beta"),
-        beta_ratio=None if opts.get("beta") is not None else opts["beta_ratio"],
-        monotone=opts["monotone"],
-        contraction=opts["contraction"],
-        patterns=opts["patterns"],
-        n_patterns=opts["n_patterns"],
-        solver=opts["solver"],
-        solver_options=opts.get("solver_options"),
-        formulation=opts["formulation"],
-        tol=opts["tol"],
-        grade_time_limit=opts.get("grade_time_limit"),
-        width_mode=opts.get("width_mode", "exact"),
-        guarantee=opts.get("guarantee", "none"),
-        eps=opts.get("eps"),
-        c1_rounds=opts.get("c1_rounds", 8),
-        random_state=opts["seed"],
-        verbose=not quiet,
-    )
-    if out is not None:
-        _prepare_run_dir(model, opts, Path(out), resume)
-    if deadline is not None:
-        inner = model.monitor
-
-        def within_deadline(k, result, m) -> bool:
-            stop = bool(inner and inner(k, result, m))
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"the cell's time limit ran out after grade {k}")
-            return stop
-
-        model.monitor = within_deadline
-    model.fit_target(target, samples=opts["samples"], sampling=opts["sampling"])
-    return model, target
-
-
-def _prepare_run_dir(model: MultigradeRegressor, opts: dict, out: Path, resume: bool) -> None:
-    from .io import write_atomic
-
-    out.mkdir(parents=True, exist_ok=True)
-    saved_opts = out / "options.json"
-    if resume:
-        if not (out / "model.npz").exists():
-            raise UsageError(f"--resume: no model.npz in {out} to resume from")
-        started = json.loads(saved_opts.read_text()) if saved_opts.exists() else None
-        if started is not None and started != json.loads(json.dumps(opts)):
-            changed = sorted(k for k in set(started) | set(opts) if started.get(k) != opts.get(k))
-            raise UsageError(f"--resume: options differ from the interrupted run's ({', '.join(changed)})")
-        saved = MultigradeRegressor.load(out / "model.npz")
-        model.layers_, model.grades_ = saved.layers_, saved.grades_
-        model.domain_, model.n_features_in_ = saved.domain_, saved.n_features_in_
-        model.warm_start = True
-        print(f"resuming after grade {len(saved.layers_)}", flush=True)
-    write_atomic(saved_opts, json.dumps(opts, indent=2))
-
-    def checkpoint(k, result, m) -> bool:
-        m.save(out / "model.npz")
-        return False  # never stops the run
-
-    model.monitor = checkpoint
-
-
-def write_fit_outputs(model, target, opts: dict, out: Path) -> None:
-    """model.npz, summary.json and the plots in ``out``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .io import write_atomic
-    from .plotting import plot_fit, plot_losses, plot_residuals
-
-    out.mkdir(parents=True, exist_ok=True)
-    model.save(out / "model.npz")
-    summary = {"options": opts, "stop_reason": model.stop_reason_, "grades": model.summary()}
-    write_atomic(out / "summary.json", json.dumps(summary, indent=2))
-    for name, draw in (
-        ("fit.png", lambda ax: plot_fit(model, target, ax=ax)),
-        ("residuals.png", lambda ax: plot_residuals(model, target, ax=ax)),
-        ("losses.png", lambda ax: plot_losses(model, ax=ax)),
-    ):
-        fig, ax = plt.subplots(figsize=(7, 4))
-        draw(ax)
-        fig.tight_layout()
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
+def _print_report(report, out: Path) -> int:
+    print(report.grade_table())
+    print()
+    print(report.table())
+    print(f"\nwrote {out}/report.json, report.md and plots")
+    return EXIT_CLAIM_FAILED if report.failed else 0
 
 
 def _cmd_fit(args) -> int:
+    from .runs import fit_run, write_fit_outputs
+
     opts = _options(args)
-    model, target = fit_from_args(opts, args.out, args.resume)
+    model, target = fit_run(opts, args.out, args.resume, quiet=args.quiet)
     write_fit_outputs(model, target, opts, args.out)
     print(f"{len(model.grades_)} grade(s); {model.stop_reason_}; wrote {args.out}/model.npz, summary.json, plots")
     return 0
 
 
+def _cmd_verify(args) -> int:
+    from .runs import verify_run
+
+    _, report = verify_run(_options(args), args.out, args.resume, quiet=args.quiet)
+    return _print_report(report, args.out)
+
+
+def _cmd_check(args) -> int:
+    from .runs import check_run
+
+    return _print_report(check_run(args.run_dir), args.run_dir)
+
+
 def _cmd_predict(args) -> int:
+    from .model import MultigradeRegressor
+
     model = MultigradeRegressor.load(args.model)
     if (args.x is None) == (args.input is None):
-        raise UsageError("give exactly one of --x and --input")
+        raise OptionError("give exactly one of --x and --input")
     X = np.array(args.x, dtype=float)[:, None] if args.x is not None else np.loadtxt(args.input, delimiter=",", ndmin=2)
     for value in model.predict(X):
         print(repr(float(value)))
@@ -312,27 +162,33 @@ def _cmd_targets(args) -> int:
     return 0
 
 
+def _client(args):
+    """A Dask client for --scheduler / --workers, or None (the sweep then starts its own)."""
+    from .sweep import SweepError, make_client
+
+    if args.workers is not None and args.workers < 1:
+        raise OptionError(f"--workers must be at least 1, got {args.workers}")
+    try:
+        return make_client(args.scheduler, args.workers) if (args.workers or args.scheduler) else None
+    except SweepError as e:
+        raise OptionError(str(e)) from e
+
+
 def _cmd_sweep(args) -> int:
-    from .sweep import SweepError, close_client, make_client, run_sweep
-    from .sweep_spec import SpecError, load_spec
+    from benchmarks.cells import SCHEMA as BENCH
+    from benchmarks.cells import sweep_cell
+
+    from .runs import CELLS
+    from .sweep import close_client, run_sweep
+    from .sweep_spec import load_spec
 
     if args.quiet:
         logging.getLogger("distributed").setLevel(logging.WARNING)
-
+    spec = load_spec(args.spec, {"verify": FIT, "fit": FIT, "bench": BENCH})
+    cell = {**CELLS, "bench": sweep_cell}[spec.kind]
+    client = None if args.serial else _client(args)  # None: run_sweep starts (and closes) a local cluster
     try:
-        spec = load_spec(args.spec)
-    except SpecError as e:
-        raise UsageError(str(e)) from e
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {args.workers}")
-    client = None
-    if not args.serial:
-        try:
-            client = make_client(args.scheduler, args.workers)
-        except SweepError as e:
-            raise UsageError(str(e)) from e
-    try:
-        results = run_sweep(spec, args.out, client=client, serial=args.serial, progress=lambda m: print(m, flush=True))
+        results = run_sweep(spec, args.out, cell, client=client, serial=args.serial, progress=print)
     finally:
         if client is not None:
             close_client(client, close_cluster=args.scheduler is None)
@@ -344,37 +200,17 @@ def _cmd_sweep(args) -> int:
 def _cmd_bench(args) -> int:
     from benchmarks.runner import load_config, run_config
 
-    from .sweep import SweepError, close_client, make_client
+    from .sweep import close_client
 
+    config = load_config(args.config)
+    client = _client(args)
     try:
-        config = load_config(args.config)
-    except ValueError as e:
-        raise UsageError(str(e)) from e
-    client = None
-    if args.workers or args.scheduler:
-        try:
-            client = make_client(args.scheduler, args.workers)
-        except SweepError as e:
-            raise UsageError(str(e)) from e
-    try:
-        run_config(config, args.out, progress=lambda line: print(line, flush=True), client=client)
+        run_config(config, args.out, progress=print, client=client)
     finally:
         if client is not None:
             close_client(client, close_cluster=not args.scheduler)
     print((args.out / "summary.md").read_text())
     return 0
-
-
-def _cmd_verify(args) -> int:
-    from proofs_check.cli import verify_command
-
-    return verify_command(args, _options)
-
-
-def _cmd_check(args) -> int:
-    from proofs_check.cli import check_command
-
-    return check_command(args)
 
 
 def _cmd_demo(args) -> int:
@@ -385,13 +221,13 @@ def _cmd_demo(args) -> int:
 
 COMMANDS = {
     "demo": _cmd_demo,
-    "sweep": _cmd_sweep,
-    "bench": _cmd_bench,
     "fit": _cmd_fit,
     "verify": _cmd_verify,
     "check": _cmd_check,
     "predict": _cmd_predict,
     "targets": _cmd_targets,
+    "sweep": _cmd_sweep,
+    "bench": _cmd_bench,
 }
 
 
@@ -401,17 +237,18 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:
         return int(e.code or 0)
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        return COMMANDS[args.command](args)
-    except UsageError as e:
-        print(f"mgdl-convex {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except (ValueError, RuntimeError) as e:
-        print(f"mgdl-convex {args.command}: error: {e}", file=sys.stderr)
-        return 1
+    with show_progress(enabled=not args.quiet):
+        logging.basicConfig(
+            level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+        )
+        try:
+            return COMMANDS[args.command](args)
+        except OptionError as e:
+            print(f"mgdl-convex {args.command}: error: {e}", file=sys.stderr)
+            return 2
+        except (ValueError, RuntimeError) as e:
+            print(f"mgdl-convex {args.command}: error: {e}", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ squared conditioning):
    with one mask m, ``F_G x = Zb_G y`` with ``y = (m (x) I_q) x``; the QR factorisation of
    ``[Zb_G, e_G]`` turns the group's rows into the q rows ``m (x) R_G`` with right-hand
    side ``Q_G' e_G``, plus the constant ``rho_G^2`` (its last diagonal entry, the part of
-   ``e_G`` outside the range of ``Zb_G``).  A mask changes only where a sample crosses one
+   ``e_G`` outside the range of ``Zb_G``); an SVD of ``R_G`` then keeps only its numerical
+   rank of rows (two for samples along a straight stretch of a curve).  A mask changes only where a sample crosses one
    of the B gates, so on samples along a curve or a surface (every grade of a 1-D or 2-D
    scheme) the groups are few and n rows become a few thousand.
 2. **Streamed QR.**  The rows left are taken in chunks, ``R <- qr([R; F_chunk, e_chunk])``,
@@ -45,30 +46,74 @@ def block_features(Z: np.ndarray, masks: np.ndarray, sign: np.ndarray) -> np.nda
     return ((masks * sign)[:, :, None] * Z[:, None, :]).reshape(k, q * masks.shape[1])
 
 
+def _groups(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Samples with equal mask rows: (samples sorted by group, their group ids, sizes of the groups)."""
+    k = masks.shape[0]
+    packed = np.packbits(masks, axis=1)
+    keys = np.zeros((k, -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
+    keys[:, : packed.shape[1]] = packed
+    keys = keys.view(np.uint64)  # a few integer sort keys per sample, not a byte-string sort
+    by_group = np.lexsort(keys.T[::-1])
+    sorted_keys = keys[by_group]
+    first = np.r_[True, np.any(sorted_keys[1:] != sorted_keys[:-1], axis=1)]
+    return by_group, np.cumsum(first) - 1, np.diff(np.r_[np.flatnonzero(first), k])
+
+
+def _merge(items: np.ndarray, group: np.ndarray, fan_in: int) -> tuple[np.ndarray, np.ndarray]:
+    """QR of up to ``fan_in`` consecutive items (stacked rows) of the same group, all in one batched call."""
+    k = group.size
+    first = np.r_[True, group[1:] != group[:-1]]
+    slot = (np.arange(k) - np.maximum.accumulate(np.where(first, np.arange(k), 0))) % fan_in
+    block = np.cumsum(slot == 0) - 1
+    buf = np.zeros((block[-1] + 1, fan_in) + items.shape[1:])
+    buf[block, slot] = items
+    R = np.linalg.qr(buf.reshape(block[-1] + 1, -1, items.shape[2]), mode="r")
+    return R, group[slot == 0]
+
+
+def _group_triangles(A: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """R of the rows of ``A`` in each group (rows sorted by group), shape (groups, w, w).
+
+    A tree of batched QRs (blocks of 2w rows, then four triangles at a time): a few numpy
+    calls on small matrices, whatever the number and the sizes of the groups.
+    """
+    w = A.shape[1]
+    items, group = _merge(A[:, None, :], group, 2 * w)
+    while group.size > 1 and np.any(group[1:] == group[:-1]):
+        items, group = _merge(items, group, 4)
+    return items
+
+
 def _group_rows(Z: np.ndarray, masks: np.ndarray, e: np.ndarray):
-    """Step 1 on some samples: rows (Z, masks, e) and the constant, groups of more than q samples compressed."""
+    """Step 1 on some samples: rows (Z, masks, e) and the constant; groups of more than q samples compressed.
+
+    A group's triangle ``[R_G, r_G; 0, rho_G]`` of ``[Zb_G, e_G]`` is reduced further by the SVD
+    ``R_G = U S V'``: the rows ``S V'`` with right-hand side ``U' r_G``, dropping the directions
+    with ``s_i <= RANK_RTOL s_1`` (their right-hand side goes to the constant).  Samples along
+    a straight stretch of a curve give rank 2: two rows, not q.
+    """
     q = Z.shape[1]
-    _, inverse, counts = np.unique(np.packbits(masks, axis=1), axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
-    big = counts > 2  # a group of samples on a curve has rank 2 between kinks: compress it too
-    alone = ~big[inverse]
-    Zs, Ms, es, const = [Z[alone]], [masks[alone]], [e[alone]], 0.0
-    members = np.argsort(inverse, kind="stable")
-    ends = np.cumsum(counts)
-    for g in np.flatnonzero(big):
-        idx = members[ends[g] - counts[g] : ends[g]]
-        Zg, eg = Z[idx], e[idx]
-        Q, R, perm = sla.qr(Zg, mode="economic", pivoting=True, check_finite=False)
-        rhs = Q.T @ eg
-        res = eg - Q @ rhs
-        rank = int(np.sum(np.abs(np.diag(R)) > RANK_RTOL * abs(R[0, 0]))) if R[0, 0] != 0 else 0
-        rows = np.empty((rank, q))
-        rows[:, perm] = R[:rank]
-        Zs.append(rows)
-        es.append(rhs[:rank])
-        Ms.append(np.repeat(masks[idx[:1]], rank, axis=0))
-        const += float(res @ res) + float(rhs[rank:] @ rhs[rank:])
-    return np.concatenate(Zs), np.concatenate(Ms), np.concatenate(es), const
+    by_group, group_sorted, counts = _groups(masks)
+    alone = np.empty(by_group.size, dtype=bool)
+    alone[by_group] = counts[group_sorted] <= q
+    members = by_group[~alone[by_group]]
+    if members.size == 0:
+        return Z, masks, e, 0.0
+    group = group_sorted[~alone[by_group]]
+    R = _group_triangles(np.column_stack([Z[members], e[members]]), group)
+    U, S, Vt = np.linalg.svd(R[:, :q, :q])
+    rhs = np.einsum("gij,gi->gj", U, R[:, :q, q])
+    keep = S > RANK_RTOL * S[:, :1]
+    const = float(np.sum(R[:, q, q] ** 2) + np.sum(rhs[~keep] ** 2))
+    group_masks = masks[members[np.r_[True, group[1:] != group[:-1]]]]
+    rows = (S[:, :, None] * Vt)[keep]
+    kept_masks = group_masks[np.nonzero(keep)[0]]
+    return (
+        np.concatenate([Z[alone], rows]),
+        np.concatenate([masks[alone], kept_masks]),
+        np.concatenate([e[alone], rhs[keep]]),
+        const,
+    )
 
 
 class _StreamedQR:

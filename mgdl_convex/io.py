@@ -29,12 +29,6 @@ class ModelFileError(ValueError):
     """A model file is missing, truncated, corrupt or of another format."""
 
 
-def _params(model) -> dict:
-    params = model.get_params()
-    params.pop("monitor", None)
-    return params
-
-
 def write_atomic(path, text: str) -> None:
     """Write a text file atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
@@ -53,7 +47,7 @@ def save_model(model, path) -> None:
     model._check_fitted()
     meta = {
         "format": FORMAT,
-        "params": _params(model),
+        "params": model.get_params(),
         "grades": [g.to_dict() for g in model.grades_],
         "stop_reason": model.stop_reason_,
         "n_features_in": model.n_features_in_,
@@ -76,17 +70,15 @@ def save_model(model, path) -> None:
         raise
 
 
-def load_model(path):
-    """Read a model written by :func:`save_model`; raise ModelFileError on anything else."""
-    from .model import MultigradeRegressor
-
+def load_model(path, cls):
+    """Read a model of class ``cls`` written by :func:`save_model`; raise ModelFileError on anything else."""
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads(arrays["meta"].tobytes().decode())
         if meta.get("format") != FORMAT:
             raise ModelFileError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
-        model = MultigradeRegressor(**meta["params"])
+        model = cls(**meta["params"])
         model.domain_ = np.asarray(arrays["domain"], dtype=float)
         model.n_features_in_ = int(meta["n_features_in"])
         model.stop_reason_ = str(meta["stop_reason"])

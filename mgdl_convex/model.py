@@ -2,17 +2,19 @@
 
 scikit-learn conventions, duck-typed: ``__init__`` stores parameters, ``fit``
 validates and returns ``self``, fitted state ends in ``_``; ``predict``,
-``staged_predict`` (the approximant after each grade), ``grades_`` (one
-:class:`~mgdl_convex.grade.GradeResult` per grade) and a ``monitor`` callback
-(``monitor(k, result, model)`` returning True stops the run), as in gradient
-boosting, the structural twin of multigrade learning.
+``staged_predict`` (the approximant after each grade), ``score`` (R^2), ``grades_`` (one
+:class:`~mgdl_convex.grade.GradeResult` per grade), ``get_params`` / ``set_params`` (so
+``sklearn.base.clone``, ``cross_val_score`` and ``GridSearchCV`` work) and a ``monitor``
+callback passed to ``fit`` (``monitor(k, result, model)`` returning True stops the run), as
+in gradient boosting, the structural twin of multigrade learning.
 
 Two ways to fit:
 
 * ``fit(X, y)``: a data set; every grade sees the same samples.
 * ``fit_target(target, samples=[...])``: approximation of a target on its
   hypercube; grade k is fit on its own (finer) sample, so the scheme can keep
-  improving on Omega once a coarse sample is exhausted (THEORY 4, "Stall").
+  improving on Omega once a coarse sample is exhausted (with a fixed sample and
+  beta the scheme stalls once no grade can lower the loss by more than beta allows).
 
 Each grade is :func:`mgdl_convex.grade.fit_grade` on the frozen features of
 the previous grades; the network itself is :mod:`mgdl_convex.network`.
@@ -20,37 +22,52 @@ the previous grades; the network itself is :mod:`mgdl_convex.network`.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import numbers
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import numpy as np
+import scipy.sparse
 
-from .grade import WIDTH_MODES, GradeResult, GradeSettings, fit_grade
+from .cones import sample_orders
+from .grade import GradeResult, GradeSettings, fit_grade
+from .io import load_model, save_model
 from .network import GradeLayer, carry_columns, forward
+from .options import DEFAULT_BETA_RATIO, PARAMS, POINTWISE_BETA_RATIO, OptionError, check_params
 from .pointwise import PointwiseOptions, fit_pointwise_grade
+from .progress import emit
 from .solvers import SolverError, check_solver
 from .targets import Target, sample_grid, sample_uniform
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MultigradeRegressor"]
-
-FORMULATIONS = ("working_set", "direct")
-GUARANTEES = ("none", "pointwise")
+__all__ = ["MultigradeRegressor", "NotFittedError"]
 
 
 def _check_array(X, y=None):
-    X = np.asarray(X, dtype=float) if not isinstance(X, np.ndarray) else X.astype(float, copy=False)
+    """X as a finite 2-D float array (and y as a finite 1-D one); ValueError / TypeError saying what is wrong.
+
+    The messages contain the phrases scikit-learn's common checks look for ("Reshape your data",
+    "0 feature(s)", "1 sample", "sparse").
+    """
+    if scipy.sparse.issparse(X):
+        raise TypeError("sparse input is not supported: pass a dense array (X.toarray())")
+    X = np.asarray(X)
+    if np.iscomplexobj(X):
+        raise ValueError("Complex data not supported: X must be real")
+    X = X.astype(float, copy=False)
     if X.ndim == 1:
         raise ValueError(
-            f"X must be 2-D (n_samples, n_features), got a 1-D array of shape {X.shape}; use X.reshape(-1, 1)"
+            f"X must be 2-D (n_samples, n_features), got a 1-D array of shape {X.shape}: "
+            "Reshape your data with X.reshape(-1, 1) (one feature) or X.reshape(1, -1) (one sample)"
         )
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
     if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X is empty (shape {X.shape}): need at least 2 samples and 1 feature")
+        what = "0 sample(s)" if X.shape[0] == 0 else "0 feature(s)"
+        raise ValueError(f"X is empty: {what} (shape={X.shape}) while a minimum of 1 is required.")
     if not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or inf")
     if y is None:
@@ -63,7 +80,7 @@ def _check_array(X, y=None):
     if not np.all(np.isfinite(y)):
         raise ValueError("y contains NaN or inf")
     if X.shape[0] < 2:
-        raise ValueError(f"need at least 2 samples, got {X.shape[0]}")
+        raise ValueError(f"need at least 2 samples, got {X.shape[0]} sample")
     if np.unique(X, axis=0).shape[0] < X.shape[0]:
         raise ValueError("X contains duplicate sample points; remove them (or average their targets)")
     return X, y
@@ -74,15 +91,31 @@ def _draw_samples(target: Target, n: int, sampling: str, rng: np.random.Generato
     return sample_grid(target, n) if sampling == "grid" else sample_uniform(target, n, rng)
 
 
+class NotFittedError(ValueError, AttributeError):
+    """A method that needs a fitted model was called before ``fit`` (as scikit-learn's, whose checks expect it)."""
+
+
+_DEFAULT = {name: option.default for name, option in PARAMS.items()}
+
+
 class MultigradeRegressor:
     """Multigrade ReLU regression, each grade solved exactly as a convex program.
+
+    The parameters, their allowed values and defaults are declared once, in
+    :data:`mgdl_convex.options.OPTIONS` (shared with the command line and sweep specs), and
+    checked when ``fit`` starts; ``__init__`` only stores them.
 
     Parameters
     ----------
     n_grades : int, the most grades to fit.
     width : int, fixed width W; with ``carry_input`` W includes the d carry channels,
         so each grade has at most ``W - d`` trained neurons.
-    carry_input : bool, pass x through every grade (THEORY section 1).
+    carry_input : bool, default True.  Pass x through every grade on d of the W channels
+        (``relu(x - lo) = x - lo`` on the domain).  The default everywhere (estimator and
+        command line) because a plain feature stack can lose information about x for good
+        (a neuron that is dead on a region makes that region indistinguishable to every
+        later grade), while a carried input keeps x available to every later grade; it
+        costs d of the W channels.  Set False for the classic MGDL stack.
     beta : float, absolute group-lasso weight (exclusive with ``beta_ratio``).
     beta_ratio : float in (0, 1), ``beta_k = beta_ratio * kappa_S(e_{k-1})``
         (default 1e-4 when ``beta`` is not given, 1e-7 with ``guarantee="pointwise"``, whose bounds
@@ -114,34 +147,33 @@ class MultigradeRegressor:
         (how an interrupted run resumes: the seed of grade k depends on k only, so a
         resumed run ends exactly where an uninterrupted one does).
     random_state : int or None.
-    verbose : bool, one line per grade on the logger ``mgdl_convex``.
-    monitor : callable ``(k, result, model) -> bool`` or None; True stops.
+    verbose : bool, print one line per grade (otherwise the line goes to the logger
+        ``mgdl_convex.model`` at level INFO).
     """
 
     def __init__(
         self,
-        n_grades: int = 4,
-        width: int = 32,
-        carry_input: bool = False,
-        beta: float | None = None,
-        beta_ratio: float | None = None,
-        monotone: bool = False,
-        contraction: float = 1.0,
-        patterns: str = "auto",
-        n_patterns: int = 256,
-        solver: str = "CLARABEL",
-        solver_options: dict | None = None,
-        formulation: str = "working_set",
-        width_mode: str = "exact",
-        guarantee: str = "none",
-        eps: float | None = None,
-        c1_rounds: int = 8,
-        tol: float = 0.0,
-        grade_time_limit: float | None = None,
-        warm_start: bool = False,
-        random_state: int | None = 0,
-        verbose: bool = False,
-        monitor: Callable | None = None,
+        n_grades: int = _DEFAULT["n_grades"],
+        width: int = _DEFAULT["width"],
+        carry_input: bool = _DEFAULT["carry_input"],
+        beta: float | None = _DEFAULT["beta"],
+        beta_ratio: float | None = _DEFAULT["beta_ratio"],
+        monotone: bool = _DEFAULT["monotone"],
+        contraction: float = _DEFAULT["contraction"],
+        patterns: str = _DEFAULT["patterns"],
+        n_patterns: int = _DEFAULT["n_patterns"],
+        solver: str = _DEFAULT["solver"],
+        solver_options: dict | None = _DEFAULT["solver_options"],
+        formulation: str = _DEFAULT["formulation"],
+        width_mode: str = _DEFAULT["width_mode"],
+        guarantee: str = _DEFAULT["guarantee"],
+        eps: float | None = _DEFAULT["eps"],
+        c1_rounds: int = _DEFAULT["c1_rounds"],
+        tol: float = _DEFAULT["tol"],
+        grade_time_limit: float | None = _DEFAULT["grade_time_limit"],
+        warm_start: bool = _DEFAULT["warm_start"],
+        random_state: int | None = _DEFAULT["random_state"],
+        verbose: bool = _DEFAULT["verbose"],
     ):
         self.n_grades = n_grades
         self.width = width
@@ -164,61 +196,60 @@ class MultigradeRegressor:
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
-        self.monitor = monitor
 
     # ------------------------------------------------------------------ parameters
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]}
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters as stored (``deep`` is accepted: there are no nested estimators)."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params) -> MultigradeRegressor:
+        """Set constructor parameters (checked when ``fit`` starts, as in scikit-learn)."""
+        valid = self._get_param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; valid: {', '.join(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.get_params().items() if v != _DEFAULT.get(k)}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    def __sklearn_tags__(self):
+        """Tags for scikit-learn's tools (a regressor; 2-D float input; no NaN).  Called by scikit-learn only."""
+        from sklearn.utils import InputTags, RegressorTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type="regressor",
+            target_tags=TargetTags(required=True, one_d_labels=True, single_output=True),
+            regressor_tags=RegressorTags(),
+            input_tags=InputTags(two_d_array=True),
+        )
 
     def _settings(self, d: int) -> GradeSettings:
-        def _int(name, low):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
-
-        _int("n_grades", 1)
-        _int("width", 1)
-        _int("n_patterns", 1)
-        _int("c1_rounds", 1)
+        """The grade settings, once every parameter is checked against the options table."""
+        check_params(self.get_params(), type(self).__name__)
         new_width = self.width - (d if self.carry_input else 0)
         if new_width < 1:
-            raise ValueError(
+            raise OptionError(
                 f"width={self.width} leaves no trainable neuron after {d} carry channels: use width >= {d + 1}"
+                " or carry_input=False"
             )
         if self.beta is not None and self.beta_ratio is not None:
-            raise ValueError("give beta or beta_ratio, not both")
-        beta_ratio = self.beta_ratio
-        if self.beta is not None:
-            if not (isinstance(self.beta, numbers.Real) and np.isfinite(self.beta) and self.beta > 0):
-                raise ValueError(f"beta must be a positive finite number, got {self.beta!r}")
-        else:
-            default = 1e-7 if self.guarantee == "pointwise" else 1e-4  # bounds shrink the useful betas
-            beta_ratio = default if beta_ratio is None else beta_ratio
-            if not (isinstance(beta_ratio, numbers.Real) and 0 < beta_ratio < 1):
-                raise ValueError(f"beta_ratio must lie in (0, 1), got {beta_ratio!r}")
-        if not (isinstance(self.contraction, numbers.Real) and 0 < self.contraction <= 1):
-            raise ValueError(f"contraction must lie in (0, 1], got {self.contraction!r}")
-        if self.patterns not in ("auto", "all", "sampled"):
-            raise ValueError(f"patterns must be 'auto', 'all' or 'sampled', got {self.patterns!r}")
-        if self.formulation not in FORMULATIONS:
-            raise ValueError(f"formulation must be one of {FORMULATIONS}, got {self.formulation!r}")
-        if self.eps is not None and not (isinstance(self.eps, numbers.Real) and 0 < self.eps < 1):
-            raise ValueError(f"eps must lie in (0, 1) (relative to sup |f|) or be None, got {self.eps!r}")
-        if self.guarantee not in GUARANTEES:
-            raise ValueError(f"guarantee must be one of {GUARANTEES}, got {self.guarantee!r}")
-        if self.width_mode not in WIDTH_MODES:
-            raise ValueError(f"width_mode must be one of {WIDTH_MODES}, got {self.width_mode!r}")
-        if self.solver_options is not None and not isinstance(self.solver_options, dict):
-            raise ValueError(f"solver_options must be a dict, got {type(self.solver_options).__name__}")
-        if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
-            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}")
+            raise OptionError("give beta or beta_ratio, not both")
+        beta_ratio = None
+        if self.beta is None:
+            default = POINTWISE_BETA_RATIO if self.guarantee == "pointwise" else DEFAULT_BETA_RATIO
+            beta_ratio = default if self.beta_ratio is None else float(self.beta_ratio)
         limit = self.grade_time_limit
-        if limit is not None and not (isinstance(limit, numbers.Real) and limit > 0):
-            raise ValueError(f"grade_time_limit must be a positive number of seconds or None, got {limit!r}")
         return GradeSettings(
             width=new_width,
             beta=None if self.beta is None else float(self.beta),
-            beta_ratio=None if self.beta is not None else float(beta_ratio),
+            beta_ratio=beta_ratio,
             rho=float(self.contraction) if self.monotone else None,
             patterns=self.patterns,
             n_patterns=int(self.n_patterns),
@@ -230,20 +261,31 @@ class MultigradeRegressor:
         )
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X, y) -> MultigradeRegressor:
-        """Fit on a data set; ``Omega`` is taken to be the bounding box of X."""
+    def fit(self, X, y, monitor: Callable | None = None) -> MultigradeRegressor:
+        """Fit on a data set; ``Omega`` is taken to be the bounding box of X.
+
+        ``monitor(k, result, model)`` is called after every grade k (1-based) with its
+        :class:`~mgdl_convex.grade.GradeResult`; returning True stops the run there.
+        """
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         X, y = _check_array(X, y)
         domain = np.column_stack([X.min(axis=0), X.max(axis=0)])
         self.sampling_ = None  # a data set: its samples are not regenerable
         if self.guarantee != "none" or self.eps is not None:
-            raise ValueError(
+            raise OptionError(
                 "guarantee='pointwise' and eps need the target itself (its ball-arithmetic form), not samples: "
                 "use fit_target(target, samples=...)"
             )
-        return self._fit(lambda k, rng: (X, y), domain, X.shape[1])
+        return self._fit(lambda k, rng: (X, y), domain, X.shape[1], monitor)
 
-    def fit_target(self, target: Target, samples=1024, sampling: str = "grid") -> MultigradeRegressor:
-        """Fit a target on its hypercube; ``samples`` is an int or one int per grade (last repeated)."""
+    def fit_target(
+        self, target: Target, samples=1024, sampling: str = "grid", monitor: Callable | None = None
+    ) -> MultigradeRegressor:
+        """Fit a target on its hypercube; ``samples`` is an int or one int per grade (last repeated).
+
+        ``monitor`` as in :meth:`fit`.
+        """
         schedule = [samples] if isinstance(samples, numbers.Integral) else list(samples)
         if not schedule or any(not isinstance(s, numbers.Integral) or s < 2 for s in schedule):
             raise ValueError(f"samples must be an integer >= 2 or a non-empty list of them, got {samples!r}")
@@ -256,7 +298,7 @@ class MultigradeRegressor:
 
         self.target_ = target
         self.sampling_ = sampling
-        return self._fit(provider, np.array(target.domain, dtype=float), target.dim, target)
+        return self._fit(provider, np.array(target.domain, dtype=float), target.dim, monitor, target)
 
     def training_samples(self, target: Target, sampling: str | None = None) -> list[np.ndarray] | None:
         """The samples each fitted grade of :meth:`fit_target` was fit on, regenerated exactly.
@@ -280,7 +322,9 @@ class MultigradeRegressor:
             out.append(X)
         return out
 
-    def _fit(self, provider, domain: np.ndarray, d: int, target=None) -> MultigradeRegressor:
+    def _fit(
+        self, provider, domain: np.ndarray, d: int, monitor: Callable | None = None, target=None
+    ) -> MultigradeRegressor:
         settings = self._settings(d)
         if self.guarantee == "pointwise" and d != 1:
             raise ValueError(f"guarantee='pointwise' is implemented for 1-D targets, got dimension {d}")
@@ -304,13 +348,14 @@ class MultigradeRegressor:
         for k in range(start, self.n_grades):
             rng = np.random.default_rng(seeds[k])
             X, y = provider(k, rng)
+            emit("grade %d of %d: %d samples", k + 1, self.n_grades, len(X), stage=True)
             if X.shape[1] != d:
                 raise ValueError(f"grade {k + 1} samples have {X.shape[1]} features, expected {d}")
             Zb, e = self._grade_input(X, y)
             if not np.any(e):
                 self.stop_reason_ = f"zero residual before grade {k + 1}: nothing left to fit"
                 break
-            order = np.argsort(X[:, 0], kind="stable") if d == 1 else None
+            order = sample_orders(X)
             try:
                 if self.guarantee == "pointwise":
                     previous = self.grades_[-1].beta / self.grades_[-1].kappa_before if self.grades_ else None
@@ -337,7 +382,7 @@ class MultigradeRegressor:
                     f"certified sup |e_{k + 1}| <= {result.sup_upper:.3e} <= eps sup |f| = {self.eps * sup_f[1]:.3e}"
                 )
                 break
-            if self.monitor is not None and self.monitor(k + 1, result, self):
+            if monitor is not None and monitor(k + 1, result, self):
                 self.stop_reason_ = f"monitor stopped after grade {k + 1}"
                 break
             if result.loss_after <= self.tol:
@@ -403,14 +448,17 @@ class MultigradeRegressor:
     # ------------------------------------------------------------------ prediction
     def _check_fitted(self) -> None:
         if not hasattr(self, "layers_"):
-            raise RuntimeError("this MultigradeRegressor is not fitted yet: call fit or fit_target first")
+            raise NotFittedError("this MultigradeRegressor is not fitted yet: call fit or fit_target first")
 
     def staged_predict(self, X) -> Iterator[np.ndarray]:
         """The approximant ``g_1 + ... + g_k`` on X for k = 1, 2, ..."""
         self._check_fitted()
         X = _check_array(X)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, the model was fit on {self.n_features_in_}")
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} features"
+                " as input (the model was fit on that many)"
+            )
         total = np.zeros(X.shape[0])
         for _, _, g in forward(X, self.layers_):
             total = total + g
@@ -420,6 +468,19 @@ class MultigradeRegressor:
         """The approximant after all grades (zeros if no grade was kept)."""
         stages = list(self.staged_predict(X))
         return stages[-1] if stages else np.zeros(_check_array(X).shape[0])
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Coefficient of determination R^2 of ``predict(X)`` against y (1 is perfect; 0 is predicting the mean)."""
+        y = np.asarray(y, dtype=float)
+        pred = self.predict(X)
+        if y.shape != pred.shape:
+            raise ValueError(f"y must have shape {pred.shape}, got {y.shape}")
+        w = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        residual = float(np.sum(w * (y - pred) ** 2))
+        total = float(np.sum(w * (y - np.average(y, weights=w)) ** 2))
+        if total == 0.0:  # a constant y: scikit-learn's convention
+            return 1.0 if residual == 0.0 else 0.0
+        return 1.0 - residual / total
 
     @property
     def n_grades_(self) -> int:
@@ -434,12 +495,9 @@ class MultigradeRegressor:
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:
         """Write the fitted model to ``path`` (a .npz with a JSON header; no pickle)."""
-        from .io import save_model
-
         save_model(self, path)
 
     @classmethod
     def load(cls, path) -> MultigradeRegressor:
-        from .io import load_model
-
-        return load_model(path)
+        """A model written by :meth:`save` (``ModelFileError`` for anything else)."""
+        return load_model(path, cls)

@@ -1,4 +1,4 @@
-"""The multigrade network: frozen grades stacked, outputs summed (THEORY section 1).
+"""The multigrade network: frozen grades stacked, outputs summed (docs/theory.md, section 1).
 
 Grade k maps the features ``z_{k-1}`` (``z_0 = x``) to ``z_k = relu([z_{k-1}, 1] H_k)``
 and contributes ``g_k = z_k a_k``; the model after K grades is ``g_1 + ... + g_K``.

@@ -3,7 +3,7 @@
 A grade's input is ``Zb = [Z, 1]`` (n x q, bias column last).  Every gate
 u in R^q splits the n samples into the closed half-space ``Zb u >= 0`` and the
 rest; the convex program of a grade has one pair of weight blocks per distinct
-split (THEORY section 3).  This module produces those splits:
+split (docs/theory.md, section 2).  This module produces those splits:
 
 * **sampled**: gates through random samples.  A gate is ``u = (w, -w . z_j)``
   with ``w ~ N(0, I_m)`` and ``z_j`` a sample chosen at random, so every

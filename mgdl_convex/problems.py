@@ -1,7 +1,7 @@
 """Reference grade programs, the ones the benchmarks and tests are measured on.
 
-:func:`feature_grade_program` reproduces the program of ANCHORS ("the direct
-formulation"): features of a random ReLU layer on ``x = linspace(0, 1, n)``
+:func:`feature_grade_program` is the baseline "direct formulation" program of the
+benchmarks: features of a random ReLU layer on ``x = linspace(0, 1, n)``
 (plus, optionally, the carried input ``x``), target
 ``sin(2 pi x) + 0.3 sin(20 pi x)``, patterns of Gaussian gates on ``[Z, 1]``,
 de-duplicated and cut to the first ``P``.  It is a later grade of a 1-D

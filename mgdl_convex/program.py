@@ -1,4 +1,4 @@
-"""The convex program of one grade (Pilanci & Ergen), exactly as in THEORY section 3.
+"""The convex program of one grade (Pilanci & Ergen), as in docs/theory.md, section 2.
 
 Input ``Zb = [Z, 1]`` (n x q), target ``e`` (the residual left by earlier grades),
 patterns ``D_1..D_P`` (columns of a boolean n x P matrix) and ``beta > 0``::

@@ -1,4 +1,4 @@
-"""From a convex solution to explicit ReLU weights (THEORY section 3, "Recovery").
+"""From a convex solution to explicit ReLU weights (docs/theory.md, section 2, "Recovery").
 
 Every non-zero block ``U_b`` (a ``v_i`` when ``sign_b = +1``, a ``w_i`` when -1)
 becomes one neuron::

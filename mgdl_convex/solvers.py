@@ -38,6 +38,7 @@ __all__ = [
     "SolverInaccurateWarning",
     "SolveStats",
     "check_solver",
+    "probe_mosek",
     "check_status",
     "warn_inaccurate",
     "solve_problem",
@@ -72,7 +73,7 @@ class SolveStats:
 
 
 @functools.cache
-def _probe_mosek() -> str | None:
+def probe_mosek() -> str | None:
     """None if MOSEK can solve a tiny problem, else the reason it cannot."""
     try:
         import mosek  # noqa: F401
@@ -92,7 +93,7 @@ def check_solver(name: str) -> str:
         raise ValueError(f"unknown solver {name!r}: expected one of {', '.join(SOLVERS)}")
     name = name.upper()
     if name == "MOSEK":
-        reason = _probe_mosek()
+        reason = probe_mosek()
         if reason is not None:
             raise SolverError(f"solver 'MOSEK' is not available: {reason}. Use solver='CLARABEL' instead.")
     elif name not in cp.installed_solvers():

@@ -1,40 +1,53 @@
-"""Sweeps: grids of fit / verify / benchmark cells on Dask (``dask.distributed``).
+"""Sweeps: grids of cells on Dask (``dask.distributed``), whatever a cell does.
 
-``run_sweep(spec, out)`` sends every unfinished cell of a
-:class:`~mgdl_convex.sweep_spec.SweepSpec` to a Dask cluster:
+``run_sweep(spec, out, cell)`` sends every unfinished cell of a
+:class:`~mgdl_convex.sweep_spec.SweepSpec` to a Dask cluster, where ``cell(config, out_dir,
+time_limit)`` runs it: writes what it wants into ``out_dir`` and returns its result as rows of
+scalars.  The engine knows nothing of fits or benchmarks: the caller hands it the cell
+function (:data:`mgdl_convex.runs.CELLS` for fit / verify specs, ``benchmarks.cells.sweep_cell``
+for benchmark cells), a top-level function that the workers import by name.
 
 * **where**: a ``LocalCluster`` of worker *processes* with one thread each, and BLAS /
   OpenMP pinned to one thread inside the workers (cells do not fight for cores), or
   ``scheduler="tcp://host:port"``: an existing cluster (``dask scheduler`` /
   ``dask worker``, or dask-jobqueue's ``SLURMCluster``), with no other change;
-* **nothing lost**: a cell writes its run directory (model, summary, report, plots) to a
-  temporary folder renamed to ``OUT/cells/<id>/`` when complete, with ``result.json``
-  last; a cell that raises is recorded there with its error and traceback and the others
+* **nothing lost**: a cell writes its directory (for a verify cell: model, summary, report,
+  plots) to a temporary folder renamed to ``OUT/cells/<id>/`` when complete, with
+  ``result.json`` last; a cell that raises is recorded there with its error and traceback and the others
   go on; a cell whose worker dies is retried by Dask (``retries``) and recorded as failed
-  if it keeps dying; ``cell_time_limit`` bounds each cell (cooperatively: checked by the
-  solver between working-set rounds and after every grade);
+  if it keeps dying; ``cell_time_limit`` is handed to the cell, which bounds itself (the fit
+  cells cooperatively: checked by the solver between working-set rounds and after every grade);
 * **re-runs** skip finished cells (``result.json`` with status ``ok``) and run the rest,
   failed ones included.
 
-Results: ``OUT/summary.csv`` (long format: one row per cell and grade, with the cell's
-parameters, claim outcomes and trust, certified sup and L^p enclosures, times, solver
-status) and ``OUT/summary.md`` (a pass/fail matrix and a plot).  Progress lines: cells
-done of total, failures, elapsed and estimated time left.
+Results: ``OUT/summary.csv`` (long format: one row per cell and result row, with the cell's
+parameters; for verify cells one row per grade with claim outcomes and trust, certified sup
+and L^p enclosures, times, solver status) and ``OUT/summary.md`` (a pass/fail matrix of the
+columns ending in ``_outcome``, and a plot of ``sup_upper`` where cells report it).  Progress
+lines (to ``progress``, the logger by default): cells done of total, failures, elapsed and
+estimated time left.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from .io import write_atomic
 from .sweep_spec import SweepSpec
 
 __all__ = ["run_sweep", "run_cell", "make_client", "close_client", "summarise", "SweepError"]
+
+logger = logging.getLogger(__name__)
+
+#: ``cell(config, out_dir, time_limit) -> rows``: one cell of a sweep, run inside a worker
+Cell = Callable[[dict, Path, float | None], list]
 
 PINNED_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -43,61 +56,15 @@ class SweepError(RuntimeError):
     """The sweep could not start (no scheduler, bad output directory)."""
 
 
-def _cell_rows(kind: str, config: dict, tmp: Path, time_limit: float | None) -> list[dict]:
-    if kind == "bench":
-        from benchmarks.cells import run_cell as run_bench_cell
-
-        return run_bench_cell(config)["rows"]
-    from proofs_check import check_scheme, scheme_from_model
-
-    from .cli import fit_from_args, write_fit_outputs
-
-    opts = dict(config)
-    start = time.perf_counter()
-    if time_limit is not None:
-        opts["grade_time_limit"] = time_limit
-    model, target = fit_from_args(opts, quiet=True, deadline=None if time_limit is None else start + time_limit)
-    write_fit_outputs(model, target, opts, tmp)
-    rows = [{"grade": g["grade"], **{k: g[k] for k in _GRADE_KEYS}} for g in model.summary()]
-    if kind == "verify":
-        scheme = scheme_from_model(model, target, opts["sampling"])
-        report = check_scheme(scheme, target)
-        report.write(tmp, scheme, target)
-        by_grade = {row["grade"]: row for row in rows}
-        for claim in report.claims:
-            key = claim.name.split()[0] + ("_train" if "training" in claim.name else "")
-            for row in rows:
-                row[f"{key}_outcome"], row[f"{key}_trust"] = claim.outcome, claim.trust
-            for g in claim.per_grade if claim.name.startswith(("C2", "C3")) else []:
-                row = by_grade.get(g["grade"])
-                if row is None:
-                    continue
-                if claim.name.startswith("C2"):
-                    row["sup_lower"], row["sup_upper"] = g["lower"], g["upper"]
-                else:
-                    row.update(
-                        {
-                            f"L{k[1:]}_{e}": v[i]
-                            for k, v in g.items()
-                            if isinstance(v, list)
-                            for i, e in enumerate(("lower", "upper"))
-                        }
-                    )
-    return rows
-
-
-_GRADE_KEYS = ("width", "n_samples", "beta", "status", "loss_after", "relative_gap", "capped", "time_total")
-
-
-def run_cell(kind: str, config: dict, cell_dir: str, time_limit: float | None = None) -> dict:
-    """Run one cell (inside a worker); write its directory atomically; return its result."""
+def run_cell(cell: Cell, kind: str, config: dict, cell_dir: str, time_limit: float | None = None) -> dict:
+    """Run ``cell`` on one configuration (inside a worker); write its directory atomically; return its result."""
     cell_dir = Path(cell_dir)
     tmp = cell_dir.with_name(f".{cell_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     t0 = time.perf_counter()
     try:
-        rows = _cell_rows(kind, config, tmp, time_limit)
+        rows = cell(config, tmp, time_limit)
         result = {"status": "ok", "rows": rows}
     except Exception as e:  # recorded, the sweep goes on
         result = {"status": "failed", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
@@ -146,12 +113,19 @@ def _finished(cell_dir: Path) -> bool:
 def run_sweep(
     spec: SweepSpec,
     out,
+    cell: Cell,
     client=None,
     serial: bool = False,
     retries: int = 2,
-    progress=print,
+    progress: Callable[[str], None] | None = None,
 ) -> list[dict]:
-    """Run the unfinished cells of ``spec`` under ``out``; return every cell's result."""
+    """Run ``cell`` on the unfinished cells of ``spec`` under ``out``; return every cell's result.
+
+    ``client``: a Dask client (default: a LocalCluster for this sweep); ``serial``: run the
+    cells in this process, without Dask; ``retries``: how often Dask reruns a cell whose
+    worker died; ``progress``: called with each progress line (default: the logger, INFO).
+    """
+    progress = progress or logger.info
     out = Path(out)
     (out / "cells").mkdir(parents=True, exist_ok=True)
     ids = spec.ids()
@@ -170,7 +144,7 @@ def run_sweep(
             f"{elapsed:.0f} s elapsed, about {eta:.0f} s left"
         )
 
-    args = [(spec.kind, c, str(out / "cells" / i), spec.cell_time_limit) for i, c in todo]
+    args = [(cell, spec.kind, c, str(out / "cells" / i), spec.cell_time_limit) for i, c in todo]
     if serial:
         for a in args:
             report(run_cell(*a))
@@ -182,13 +156,13 @@ def run_sweep(
         try:
             progress(f"Dask dashboard: {client.dashboard_link}")
             futures = {
-                client.submit(run_cell, *a, key=f"cell-{Path(a[2]).name}", retries=retries, pure=False): a for a in args
+                client.submit(run_cell, *a, key=f"cell-{Path(a[3]).name}", retries=retries, pure=False): a for a in args
             }
             for fut in as_completed(futures):
                 try:
                     res = fut.result()
                 except Exception as e:  # the worker died every time (KilledWorker) or similar
-                    kind, config, cell_dir, _ = futures[fut]
+                    _, kind, config, cell_dir, _ = futures[fut]
                     res = {
                         "status": "failed",
                         "error": f"{type(e).__name__}: {e}",

@@ -68,8 +68,9 @@ class ThresholdPatterns:
         self.cuts = cuts
         self._kind = np.concatenate([[_ALL], np.full(cuts.size, _UPPER), np.full(cuts.size, _LOWER)])
         self._cut = np.concatenate([[-1], cuts, cuts])
-        # D[:, i] = x >= value (all-ones, upper) or x <= value (lower)
-        self._value = np.concatenate([self.values[:1], self.values[cuts + 1], self.values[cuts]])
+        # D[:, i] = (x >= v_(k+1)) for an upper pattern, its negation (x <= v_k) for a lower one
+        self._from = np.concatenate([self.values[:1], self.values[cuts + 1], self.values[cuts + 1]])
+        self._negate = self._kind == _LOWER
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -99,9 +100,7 @@ class ThresholdPatterns:
         rows, cols = key
         if np.ndim(rows) > 0 and np.ndim(cols) > 0:
             raise TypeError("D[rows, cols] with index arrays on both sides is not supported; use a slice on one side")
-        xr = self.x[rows]
-        upper, value = self._kind[cols] != _LOWER, self._value[cols]
-        return np.where(upper, np.greater_equal.outer(xr, value), np.less_equal.outer(xr, value))
+        return np.greater_equal.outer(self.x[rows], self._from[cols]) ^ self._negate[cols]
 
     def toarray(self) -> np.ndarray:
         """The dense boolean matrix (n x P bytes: small inputs only)."""

@@ -68,6 +68,7 @@ from .program import (
     effective_residual,
     negligible_norm,
 )
+from .progress import emit
 from .solvers import SolveStats, solve_problem
 
 __all__ = [
@@ -330,6 +331,7 @@ def solve_working_set(
         rounds += 1
         stats.append(st)
         objective = sol.objective(program)
+        emit("working set: round %d, %d blocks, %d rows, obj %.6g", rounds, len(ws.pattern), n_rows, objective)
         violated = _add_rows(program, sol, ws, options.row_rtol)
         rows_added += violated
         solved = ws.copy()  # the blocks of sol, with their rows

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from flint import arb, fmpq
 
 from .balls import Enclosure, abs_ball, hull, lower_float, pow_ball, to_fmpq, upper_float
+from .progress import emit
 from .searches import Counterexample, MonotoneSearch, SupSearch
 
 __all__ = ["Residual", "sup_abs", "prove_monotone", "lp_integrals"]
@@ -114,6 +115,7 @@ def sup_abs(residuals, rtol: float = 1e-6, max_boxes: int = 200_000) -> SupSearc
         push(c, m, res)
         push(m, d, res)
         boxes += 2
+        emit("sup |e|: %d boxes", boxes)
     U = max([-heap[0][0] if heap else 0.0, *stuck])
     reason = None
     if U == math.inf:
@@ -167,6 +169,7 @@ def prove_monotone(
         while stack:
             u, v = stack.pop()
             boxes += 1
+            emit("C1: %d boxes (this piece)", boxes)
             x = float_centre(u, v)
             ep, sp, ep_x = prev.on(u, v, x)
             ec, sc, ec_x = cur.on(u, v, x)
@@ -249,6 +252,7 @@ def lp_integrals(residuals, ps, rtol: float = 1e-3, max_boxes: int = 30_000) -> 
         return all(approx[p][1] - approx[p][0] <= rtol * approx[p][0] for p in ps)
 
     while heap and len(heap) < max_boxes and not done():
+        emit("L^p: %d boxes", len(heap))
         for _ in range(min(len(heap), 64)):
             _, _, c, d, res, b = heapq.heappop(heap)
             if _too_narrow(c, d):

@@ -25,6 +25,7 @@ from flint import arb
 
 from .balls import Enclosure, abs_ball, hull, lower_float, pow_ball, upper_float
 from .network import approximant_forms, grade_output_bounds
+from .progress import emit
 from .searches import Counterexample, MonotoneSearch, SupSearch
 
 __all__ = ["sup_abs_2d", "prove_monotone_2d", "LpEnclosure2D"]
@@ -118,6 +119,7 @@ def sup_abs_2d(layers, target, domain, grade: int, rtol: float = 1e-4, max_boxes
                 batch.extend(_split(box))
         if batch:
             push(batch)
+        emit("sup |e| (2-D): %d boxes", boxes)
     U = max([-heap[0][0] if heap else 0.0, *stuck])
     reason = None
     if U == math.inf:
@@ -146,6 +148,7 @@ def prove_monotone_2d(
     while stack:
         batch = [stack.pop() for _ in range(min(BATCH, len(stack)))]
         boxes += len(batch)
+        emit("C1 (2-D): %d boxes", boxes)
         on_box, at_c, c, h, arr = _evaluate(layers, batch, {grade - 1, grade})
         out_lo, out_hi = grade_output_bounds(layers, arr[:, :2], arr[:, 2:], grade)
         for i, box in enumerate(batch):
@@ -319,4 +322,5 @@ class LpEnclosure2D:
                 self._add(res, 1)
                 self._push(child, res)
                 self.boxes += 1
+            emit("L^p (2-D): %d boxes", self.boxes)
 

@@ -7,7 +7,8 @@ The evidence per grade (:func:`optimality_evidence`), independent of the solver:
   gap exceeds the tolerance;
 * any other grade: the refutation searches (an added neuron, a refit read-out), which can only
   prove that a grade is *not* optimal;
-* ``kappa(e_(k-1))`` recomputed (a certified lower bound; exact upper bound for 1-D first grades),
+* ``kappa(e_(k-1))`` recomputed (a certified lower bound; an upper bound over all patterns for
+  first grades on 1-D or small 2-D samples),
   shown beside the grade: the zero grade is optimal exactly when ``kappa <= beta``.
 
 The verdict (:func:`c4_verdict`): **pass** when the certified gap is within the tolerance (or,
@@ -56,8 +57,7 @@ def optimality_evidence(scheme, s) -> tuple[list, str]:
     evidence = []
     for k, ((X, y), layer, rec) in enumerate(zip(scheme.samples, scheme.layers, scheme.records)):
         Zb, e = grade_input(scheme.layers, X, y, k)
-        first_1d = X[:, 0] if k == 0 and X.shape[1] == 1 else None
-        kappa = kappa_bounds(Zb, e, rng, s.refutation_starts, first_1d)
+        kappa = kappa_bounds(Zb, e, rng, s.refutation_starts, X if k == 0 else None)
         if k == 0 and X.shape[1] in (1, 2) and len(np.unique(X, axis=0)) <= MAX_POINTS_2D:
             ev = {"kind": "certificate", **first_grade_certificate(layer.hidden, layer.readout, X, e, rec.beta)}
             if not ev["relative_gap_upper"] <= s.optimality_rtol:

@@ -212,11 +212,16 @@ def _certified_gates(Zb: np.ndarray, lam: list, gates: np.ndarray, columns) -> l
     return out
 
 
-def kappa_bounds(Zb: np.ndarray, e: np.ndarray, rng: np.random.Generator, n_starts: int = 600, first_1d=None) -> dict:
+KAPPA_2D_POINTS = 400  # the exact 2-D sweep is O(n^3): about 2 s at this size
+
+
+def kappa_bounds(Zb: np.ndarray, e: np.ndarray, rng: np.random.Generator, n_starts: int = 600, first=None) -> dict:
     """Certified bounds of ``kappa(e) = max_||u||<=1 |e . relu(Zb u)| / n`` over all gates.
 
-    The lower bound comes from a gate search (exact evaluation of the best gates); for a first
-    grade on 1-D samples ``first_1d`` (the sample coordinates) gives the exact upper bound.
+    The lower bound comes from a gate search (exact evaluation of the best gates).  For a first
+    grade, ``first`` (its samples, n x d) gives an upper bound over all patterns: the exact sector
+    sweep in 1-D, the arrangement sweep of :mod:`proofs_check.kappa2d` in 2-D (up to
+    ``KAPPA_2D_POINTS`` distinct points).
     """
     Zb = np.asarray(Zb, dtype=float)
     n = Zb.shape[0]
@@ -225,7 +230,11 @@ def kappa_bounds(Zb: np.ndarray, e: np.ndarray, rng: np.random.Generator, n_star
     lower = 0.0
     for _, s, _, unorm in _certified_gates(Zb, lam, gates, np.argsort(values)[::-1][:6]):
         lower = max(lower, lower_float(arb(s) / n / unorm))
-    upper = _kappa_upper_1d(np.asarray(first_1d, float), lam) if first_1d is not None else None
+    upper = None
+    if first is not None and first.shape[1] == 1:
+        upper = _kappa_upper_1d(first[:, 0], lam)
+    elif first is not None and first.shape[1] == 2 and len(np.unique(first, axis=0)) <= KAPPA_2D_POINTS:
+        upper = kappa_upper_2d(first, np.asarray(e, float))["kappa_upper"]
     return {"lower": lower, "upper": upper}
 
 

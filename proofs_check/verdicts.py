@@ -25,6 +25,8 @@ def _fmt_point(p) -> str:
 
 def c1_verdict(bounds) -> ClaimResult:
     """C1 from the rigorous searches (counterexample: fail; unresolved box: inconclusive) or from grids."""
+    if len(bounds.grades) == 1:
+        return not_run("C1", "the scheme has no grades")
     if bounds.trust == HEURISTIC:
         return _c1_grids(bounds.grades)
     grades = bounds.grades[1:]
@@ -201,6 +203,8 @@ def c3_verdict(norms, zero, s, trust: str, kappa=None, note: str = "") -> ClaimR
     A grade is trivial only when its output is proved identically zero; every other grade must
     decrease every L^p norm strictly.  ``kappa`` (optional, per grade) is shown beside each row.
     """
+    if len(norms) == 1:
+        return not_run("C3", "the scheme has no grades")
     rows = [{"grade": 0, "nontrivial": None, **{f"p{p}_verdict": "-" for p in s.ps}}]
     _put_norms(rows[0], norms[0], s.ps)
     outcomes, unbounded = [], []

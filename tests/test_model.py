@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mgdl_convex import ModelFileError, MultigradeRegressor, SolverError, get_target
+from mgdl_convex import ModelFileError, MultigradeRegressor, NotFittedError, SolverError, get_target
 from mgdl_convex.network import forward
 
 
@@ -106,16 +106,16 @@ X0, Y0 = _data(10)
         (X0[:, 0], Y0, {}, "X must be 2-D"),
         (X0, Y0[:5], {}, "different numbers of samples"),
         (X0, Y0[:, None], {}, "y must be 1-D"),
-        (np.zeros((0, 1)), np.zeros(0), {}, "X is empty"),
+        (np.zeros((0, 1)), np.zeros(0), {}, r"X is empty: 0 sample\(s\)"),
         (X0[:1], Y0[:1], {}, "at least 2 samples"),
         (np.vstack([X0, X0[:1]]), np.append(Y0, 0.0), {}, "duplicate sample points"),
         (X0, Y0, {"solver": "GUROBI_X"}, "unknown solver"),
         (X0, Y0, {"beta": -1.0}, "beta must be a positive"),
         (X0, Y0, {"width": 0}, "width must be an integer >= 1"),
         (X0, Y0, {"width": 1, "carry_input": True}, "leaves no trainable neuron"),
-        (X0, Y0, {"beta_ratio": 1.5}, "beta_ratio must lie in"),
+        (X0, Y0, {"beta_ratio": 1.5}, r"beta_ratio must be a number in \(0, 1\) or None, got 1.5"),
         (X0, Y0, {"beta": 0.1, "beta_ratio": 0.5}, "not both"),
-        (X0, Y0, {"contraction": 0.0}, "contraction must lie in"),
+        (X0, Y0, {"contraction": 0.0}, r"contraction must be a number in \(0, 1\]"),
         (X0, Y0, {"patterns": "most"}, "patterns must be"),
     ],
 )
@@ -126,26 +126,26 @@ def test_bad_input_is_refused_with_a_clear_message(X, y, params, match):
 
 def test_mosek_unavailable_is_reported_with_the_extra():
     pytest.importorskip("cvxpy")
-    from mgdl_convex.solvers import _probe_mosek
+    from mgdl_convex.solvers import probe_mosek
 
-    if _probe_mosek() is None:
+    if probe_mosek() is None:
         pytest.skip("MOSEK is installed and licensed here: nothing to refuse")
     with pytest.raises(SolverError, match="MOSEK.*not available.*mosek"):
         MultigradeRegressor(solver="MOSEK").fit(X0, Y0)
 
 
 def test_predict_before_fit_and_wrong_width():
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         MultigradeRegressor().predict(X0)
     m = MultigradeRegressor(n_grades=1, width=4).fit(X0, Y0)
-    with pytest.raises(ValueError, match="X has 2 features, the model was fit on 1"):
+    with pytest.raises(ValueError, match="X has 2 features, but MultigradeRegressor is expecting 1 features"):
         m.predict(np.zeros((3, 2)))
 
 
 def test_mosek_solves_the_same_grade_as_clarabel():
-    from mgdl_convex.solvers import _probe_mosek
+    from mgdl_convex.solvers import probe_mosek
 
-    reason = _probe_mosek()
+    reason = probe_mosek()
     if reason is not None:
         pytest.skip(f"MOSEK unavailable: {reason}")
     X, y = _data()

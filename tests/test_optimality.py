@@ -183,3 +183,16 @@ def test_random_samples_are_regenerated_exactly_for_the_certificate(tmp_path):
     assert not np.allclose(np.sort(X[0][:, 0]), np.linspace(0, 1, 150))  # really random, not a grid
     data_fit = Model(n_grades=1, width=8).fit(X[0], target(X[0]))
     assert data_fit.training_samples(target) is None  # a data set: nothing to regenerate
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_recomputed_kappa_brackets_the_value_over_every_pattern(d, rng):
+    from proofs_check.optimality import kappa_bounds
+
+    X = np.linspace(0, 1, 30)[:, None] if d == 1 else rng.random((25, 2))
+    e = rng.standard_normal(len(X))
+    Zb = np.column_stack([X, np.ones(len(X))])
+    D = enumerate_patterns(Zb).D
+    brute = float(np.nanmax(pattern_kappa(Zb, D, e, cone_rows(Zb, D, None))))
+    bounds = kappa_bounds(Zb, e, rng, 200, X)
+    assert 0 < bounds["lower"] <= brute * (1 + 1e-9) and brute <= bounds["upper"] <= brute * (1 + 1e-6)

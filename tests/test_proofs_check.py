@@ -150,7 +150,7 @@ def test_verify_on_a_fitted_scheme_reports_what_brute_force_dictates():
     from proofs_check import scheme_from_model
 
     target = get_target("fangxu1")
-    m = MultigradeRegressor(n_grades=2, width=10, carry_input=True, random_state=0).fit_target(target, samples=128)
+    m = MultigradeRegressor(n_grades=2, width=10, carry_input=True, width_mode="greedy", random_state=0).fit_target(target, samples=128)
     scheme = scheme_from_model(m, target)
     report = check_scheme(scheme, target, CheckSettings(sollya="off"))
     assert [c.id for c in report.claims] == ["C1", "C1_train", "C2", "C3", "C4"]
@@ -179,7 +179,7 @@ def test_verify_on_a_fitted_scheme_reports_what_brute_force_dictates():
     y = target(X)
     assert np.max(np.abs(y - staged_outputs(scheme.layers, X)[1]) - np.abs(y)) > 1e-3
     assert _claim(report, "C1_train").outcome == FAIL
-    # C4: width 10 caps every grade of this fit (a precondition): exact over the kept blocks only
+    # C4: the greedy width cap of 10 caps every grade of this fit (a precondition): exact over the kept blocks only
     assert all(g.capped for g in m.grades_)
     c4 = _claim(report, "C4")
     assert c4.outcome == INCONCLUSIVE and "width cap" in c4.summary

@@ -22,14 +22,14 @@ def test_a_run_killed_after_grade_2_resumes_to_the_uninterrupted_result(tmp_path
     script = textwrap.dedent(
         f"""
         import os, signal, sys
-        import mgdl_convex.io as io
         from mgdl_convex.cli import main
-        save = io.save_model
+        from mgdl_convex.model import MultigradeRegressor
+        save = MultigradeRegressor.save
         def save_then_die(model, path):
             save(model, path)
             if len(model.layers_) == 2:
                 os.kill(os.getpid(), signal.SIGKILL)
-        io.save_model = save_then_die
+        MultigradeRegressor.save = save_then_die
         sys.exit(main({["-q", *FIT, "--out", str(killed)]!r}))
         """
     )
@@ -181,7 +181,7 @@ def test_a_large_certified_gap_is_retried(monkeypatch):
         return solve(program, pattern, sign, rows, options)
 
     monkeypatch.setattr(ws, "solve_blocks_native", first_attempt_bad)
-    m = MultigradeRegressor(n_grades=1, width=5, monotone=True, beta_ratio=0.1, width_mode="greedy").fit(*_x_y())
+    m = MultigradeRegressor(n_grades=1, width=5, carry_input=False, monotone=True, beta_ratio=0.1, width_mode="greedy").fit(*_x_y())
     g = m.grades_[0]
     assert g.attempts.startswith("CLARABEL: certified gap") and g.attempts.endswith("CLARABEL(robust): optimal")
     assert g.status == "optimal" and g.kept_relative_gap <= 1e-6
@@ -192,7 +192,7 @@ def test_a_large_certified_gap_everywhere_is_never_reported_optimal(monkeypatch)
 
     monkeypatch.setattr(ws, "solve_blocks", _perturbed(ws.solve_blocks))
     with pytest.warns(SolverInaccurateWarning, match="certified gap"):
-        m = MultigradeRegressor(n_grades=1, width=5, monotone=True, beta_ratio=0.1, width_mode="greedy").fit(*_x_y())
+        m = MultigradeRegressor(n_grades=1, width=5, carry_input=False, monotone=True, beta_ratio=0.1, width_mode="greedy").fit(*_x_y())
     g = m.grades_[0]
     assert g.status == "optimal_inaccurate"
     assert g.attempts.count("certified gap") == 2 and "fallback" not in g.attempts  # the solver works

@@ -10,8 +10,12 @@ import time
 import pytest
 
 from mgdl_convex.cli import main
+from mgdl_convex.options import FIT
+from mgdl_convex.runs import fit_cell
 from mgdl_convex.sweep import make_client, run_sweep
 from mgdl_convex.sweep_spec import SpecError, parse_spec
+
+KINDS = {"fit": FIT, "verify": FIT}
 
 BASE = {"target": "fangxu1", "grades": 2, "samples": [40], "n_patterns": 24, "width": 5}
 
@@ -22,7 +26,7 @@ def _spec(grid=None, cells=None, kind="fit"):
         raw["grid"] = grid
     if cells:
         raw["cells"] = cells
-    return parse_spec(raw)
+    return parse_spec(raw, KINDS)
 
 
 def _strip(results):
@@ -46,8 +50,8 @@ def client():
 def test_local_cluster_gives_the_serial_results_cell_for_cell(tmp_path, client):
     spec = _spec(grid={"width": [4, 6], "beta_ratio": [1e-2, 1e-3]})
     assert len(spec.cells) == 4
-    parallel = run_sweep(spec, tmp_path / "dask", client=client, progress=lambda m: None)
-    serial = run_sweep(spec, tmp_path / "serial", serial=True, progress=lambda m: None)
+    parallel = run_sweep(spec, tmp_path / "dask", fit_cell, client=client, progress=lambda m: None)
+    serial = run_sweep(spec, tmp_path / "serial", fit_cell, serial=True, progress=lambda m: None)
     assert _strip(parallel) == _strip(serial)
     assert all(r["status"] == "ok" for r in parallel)
     csv_text = (tmp_path / "dask" / "summary.csv").read_text()
@@ -56,7 +60,7 @@ def test_local_cluster_gives_the_serial_results_cell_for_cell(tmp_path, client):
 
 def test_a_failing_cell_is_recorded_and_the_others_finish(tmp_path, client):
     spec = _spec(cells=[{"width": 4}, {"target": "nosuchmodule:f", "domain": [[0, 1]]}, {"width": 6}])
-    results = run_sweep(spec, tmp_path, client=client, progress=lambda m: None)
+    results = run_sweep(spec, tmp_path, fit_cell, client=client, progress=lambda m: None)
     status = [r["status"] for r in results]
     assert status == ["ok", "failed", "ok"]
     failed = results[1]
@@ -66,15 +70,15 @@ def test_a_failing_cell_is_recorded_and_the_others_finish(tmp_path, client):
 
 def test_rerun_runs_nothing_and_a_deleted_cell_alone_runs_again(tmp_path):
     spec = _spec(grid={"width": [4, 5, 6]})
-    run_sweep(spec, tmp_path, serial=True, progress=lambda m: None)
+    run_sweep(spec, tmp_path, fit_cell, serial=True, progress=lambda m: None)
     messages = []
-    run_sweep(spec, tmp_path, serial=True, progress=messages.append)
+    run_sweep(spec, tmp_path, fit_cell, serial=True, progress=messages.append)
     assert messages[0].endswith("3 already finished, 0 to run") and len(messages) == 1
     victim = spec.ids()[1]
     before = {i: (tmp_path / "cells" / i / "result.json").stat().st_mtime_ns for i in spec.ids()}
     shutil.rmtree(tmp_path / "cells" / victim)
     messages.clear()
-    run_sweep(spec, tmp_path, serial=True, progress=messages.append)
+    run_sweep(spec, tmp_path, fit_cell, serial=True, progress=messages.append)
     assert messages[0].endswith("2 already finished, 1 to run")
     after = {i: (tmp_path / "cells" / i / "result.json").stat().st_mtime_ns for i in spec.ids()}
     assert [i for i in spec.ids() if after[i] != before.get(i)] == [victim]
@@ -82,7 +86,7 @@ def test_rerun_runs_nothing_and_a_deleted_cell_alone_runs_again(tmp_path):
 
 def test_a_killed_worker_does_not_lose_its_cell(tmp_path, client):
     spec = parse_spec(
-        {"kind": "fit", "base": {**BASE, "samples": [3000], "grades": 2}, "grid": {"width": [6, 7, 8, 9]}}
+        {"kind": "fit", "base": {**BASE, "samples": [3000], "grades": 2}, "grid": {"width": [6, 7, 8, 9]}}, KINDS
     )
     killed = []
 
@@ -100,7 +104,7 @@ def test_a_killed_worker_does_not_lose_its_cell(tmp_path, client):
 
     t = threading.Thread(target=killer)
     t.start()
-    results = run_sweep(spec, tmp_path, client=client, progress=lambda m: None)
+    results = run_sweep(spec, tmp_path, fit_cell, client=client, progress=lambda m: None)
     t.join()
     assert killed, "no worker was busy: the test did not exercise a death"
     assert [r["status"] for r in results] == ["ok"] * 4
@@ -116,14 +120,15 @@ def test_a_killed_worker_does_not_lose_its_cell(tmp_path, client):
         ({"base": {"target": "fangxu1", "widht": 3}, "grid": {"grades": [1]}}, "unknown key 'widht'"),
         ({"base": {"target": "fangxu1"}, "grid": {"width": []}}, "non-empty list"),
         ({"base": {"target": "fangxu1"}}, "defines no cell"),
-        ({"base": {"target": "fangxu1"}, "grid": {"width": ["wide"]}}, "width must be int"),
+        ({"base": {"target": "fangxu1"}, "grid": {"width": ["wide"]}}, "width must be an integer >= 1, got 'wide'"),
+        ({"grid": {"width": [4]}}, "no target given"),
         ({"kind": "plot", "grid": {"width": [1]}}, "kind must be"),
         ({"colour": 1}, "unknown top-level"),
     ],
 )
 def test_bad_specs_are_named_before_anything_runs(raw, match):
     with pytest.raises(SpecError, match=match):
-        parse_spec(raw)
+        parse_spec(raw, KINDS)
 
 
 def test_unreachable_scheduler_and_cli_errors_are_quick_and_clear(tmp_path, capsys):
@@ -139,6 +144,6 @@ def test_unreachable_scheduler_and_cli_errors_are_quick_and_clear(tmp_path, caps
 
 
 def test_cell_time_limit_fails_the_cell_with_a_reason(tmp_path):
-    spec = parse_spec({"kind": "fit", "base": dict(BASE), "grid": {"width": [4]}, "cell_time_limit": 1e-6})
-    (result,) = run_sweep(spec, tmp_path, serial=True, progress=lambda m: None)
+    spec = parse_spec({"kind": "fit", "base": dict(BASE), "grid": {"width": [4]}, "cell_time_limit": 1e-6}, KINDS)
+    (result,) = run_sweep(spec, tmp_path, fit_cell, serial=True, progress=lambda m: None)
     assert result["status"] == "failed" and "time limit" in result["error"]
