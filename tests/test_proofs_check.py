@@ -150,7 +150,8 @@ def test_verify_on_a_fitted_scheme_reports_what_brute_force_dictates():
     from proofs_check import scheme_from_model
 
     target = get_target("fangxu1")
-    m = MultigradeRegressor(n_grades=2, width=10, carry_input=True, width_mode="greedy", random_state=0).fit_target(target, samples=128)
+    m = MultigradeRegressor(n_grades=2, width=10, carry_input=True, width_mode="greedy", random_state=0)
+    m.fit_target(target, samples=128)
     scheme = scheme_from_model(m, target)
     report = check_scheme(scheme, target, CheckSettings(sollya="off"))
     assert [c.id for c in report.claims] == ["C1", "C1_train", "C2", "C3", "C4"]

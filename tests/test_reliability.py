@@ -169,6 +169,12 @@ def _perturbed(real):
     return solve
 
 
+def _greedy_monotone():
+    return MultigradeRegressor(
+        n_grades=1, width=5, carry_input=False, monotone=True, beta_ratio=0.1, width_mode="greedy"
+    )
+
+
 def test_a_large_certified_gap_is_retried(monkeypatch):
     """Bounded grade; the first attempt's solves say 'optimal' but are certifiably far off: the policy
     retries, and the robust attempt (Clarabel options with max_iter) is kept."""
@@ -181,7 +187,7 @@ def test_a_large_certified_gap_is_retried(monkeypatch):
         return solve(program, pattern, sign, rows, options)
 
     monkeypatch.setattr(ws, "solve_blocks_native", first_attempt_bad)
-    m = MultigradeRegressor(n_grades=1, width=5, carry_input=False, monotone=True, beta_ratio=0.1, width_mode="greedy").fit(*_x_y())
+    m = _greedy_monotone().fit(*_x_y())
     g = m.grades_[0]
     assert g.attempts.startswith("CLARABEL: certified gap") and g.attempts.endswith("CLARABEL(robust): optimal")
     assert g.status == "optimal" and g.kept_relative_gap <= 1e-6
@@ -192,7 +198,7 @@ def test_a_large_certified_gap_everywhere_is_never_reported_optimal(monkeypatch)
 
     monkeypatch.setattr(ws, "solve_blocks", _perturbed(ws.solve_blocks))
     with pytest.warns(SolverInaccurateWarning, match="certified gap"):
-        m = MultigradeRegressor(n_grades=1, width=5, carry_input=False, monotone=True, beta_ratio=0.1, width_mode="greedy").fit(*_x_y())
+        m = _greedy_monotone().fit(*_x_y())
     g = m.grades_[0]
     assert g.status == "optimal_inaccurate"
     assert g.attempts.count("certified gap") == 2 and "fallback" not in g.attempts  # the solver works
