@@ -9,8 +9,8 @@ reached), then the outcome of every claim of proofs_check at eps = 1%.
   (144 in 2-D);
 * theorem: ``guarantee="pointwise"`` (1-D only), same width, 128 samples.
 
-Targets: fangxu1, sin100, sqrt_kink, osc2d (2-D: plain only, theorem mode is 1-D) and
-``kink`` (|x - 1/3| + 0.3 sin(6 pi x): a kink in the middle of oscillations).  Each cell runs in
+Targets: fangxu1, sin100, sqrt_kink, osc2d (2-D: plain only, theorem mode is 1-D) and the
+built-in ``kink`` (|x - 1/3| + sin(3x)/2: a corner).  Each cell runs in
 a fresh process with a time budget.
 
     python -m benchmarks.theorem --out bench-out/theorem            # every cell (long)
@@ -31,32 +31,13 @@ TARGETS = ("fangxu1", "sin100", "sqrt_kink", "osc2d", "kink")
 LEVELS = (0.1, 0.01, 0.001)
 
 
-def kink_target():
-    """|x - 1/3| + 0.3 sin(6 pi x) on [0, 1], with its ball-arithmetic form and gradient."""
-    from mgdl_convex import Target
-
-    def f(x, m):
-        return m.abs(x[0] - 1 / 3) + 0.3 * m.sin(6 * m.pi * x[0])
-
-    def g(x, m):
-        return [m.sign(x[0] - 1 / 3) + 0.3 * 6 * m.pi * m.cos(6 * m.pi * x[0])]
-
-    return Target("kink", ((0.0, 1.0),), f, g, description="|x - 1/3| + 0.3 sin(6 pi x)")
-
-
-def _target(name: str):
-    from mgdl_convex import get_target
-
-    return kink_target() if name == "kink" else get_target(name)
-
-
 def run(name: str, scheme: str, grades: int) -> dict:
     import time
 
-    from mgdl_convex import MultigradeRegressor
+    from mgdl_convex import MultigradeRegressor, get_target
     from proofs_check import CheckSettings, check_scheme, residual_sup, scheme_from_model
 
-    target = _target(name)
+    target = get_target(name)
     if scheme == "theorem" and target.dim != 1:
         return {"skipped": "theorem mode is implemented for 1-D targets"}
     sup_f = residual_sup([], target, target.domain)[0].enclosure.lower
@@ -68,10 +49,10 @@ def run(name: str, scheme: str, grades: int) -> dict:
 
     samples = 128 if scheme == "theorem" else (1024 if target.dim == 1 else 144)
     model = MultigradeRegressor(
-        n_grades=grades, width=32, carry_input=True, eps=LEVELS[-1], monitor=monitor,
+        n_grades=grades, width=32, carry_input=True, eps=LEVELS[-1],
         guarantee="pointwise" if scheme == "theorem" else "none",
     )
-    model.fit_target(target, samples=samples)
+    model.fit_target(target, samples=samples, monitor=monitor)
     sups = [g.sup_upper / sup_f for g in model.grades_]
     row = {"grades": len(model.grades_), "fit_s": elapsed[-1] if elapsed else 0.0, "stop": model.stop_reason_}
     for level in LEVELS:
