@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import scipy.sparse
 
+from proofs_check.contract import target_fingerprint
+
 from .cones import sample_orders
 from .grade import GradeResult, GradeSettings, fit_grade
 from .io import load_model, save_model
@@ -247,6 +249,7 @@ class MultigradeRegressor:
         X, y = _check_array(X, y)
         domain = np.column_stack([X.min(axis=0), X.max(axis=0)])
         self.sampling_ = None  # a data set: its samples are not regenerable
+        self.target_name_ = None
         return self._fit(lambda k, rng: (X, y), domain, X.shape[1], monitor)
 
     def fit_target(
@@ -267,6 +270,7 @@ class MultigradeRegressor:
             return X, target(X)
 
         self.target_ = target
+        self.target_name_ = target.name
         self.sampling_ = sampling
         return self._fit(provider, np.array(target.domain, dtype=float), target.dim, monitor)
 
@@ -300,9 +304,13 @@ class MultigradeRegressor:
             if self.n_features_in_ != d or not np.array_equal(self.domain_, domain):
                 raise ValueError("warm_start: the data's dimension or domain differs from the fitted grades'")
             start = len(self.layers_)
+            if len(getattr(self, "target_fingerprints_", None) or ()) != start:
+                self.target_fingerprints_ = None  # grades of an older version: what they were fit to is unknown
         else:
             self.layers_: list[GradeLayer] = []
             self.grades_: list[GradeResult] = []
+            # per grade, proofs_check's fingerprint of the values it was fit to (checked against the target later)
+            self.target_fingerprints_: list[list[float]] | None = []
         self.domain_ = domain
         self.n_features_in_ = d
         self.stop_reason_ = f"reached n_grades={self.n_grades}"
@@ -330,6 +338,8 @@ class MultigradeRegressor:
                 break
             self._append(layer, Zb.shape[1], d)
             self.grades_.append(result)
+            if self.target_fingerprints_ is not None:
+                self.target_fingerprints_.append(target_fingerprint(y))
             self._report(result)
             if monitor is not None and monitor(k + 1, result, self):
                 self.stop_reason_ = f"monitor stopped after grade {k + 1}"

@@ -10,21 +10,48 @@ optionally what the fit recorded about each grade and the samples each grade was
   be recomputed from the weights is taken from it: the solver's status and its own gap, whether
   the width cap bound, the pattern set, and the grade problem's ``beta``.
 * :class:`Scheme`: layers, domain, records (None: the claims that need them are "not run"),
-  samples (None: nothing is recomputed on training points).
+  samples (None: nothing is recomputed on training points), and optionally its
+  :class:`Provenance`: the name of the target the grades were fit to and, per grade, a
+  fingerprint of the values they were fit to.
 * :class:`TargetLike`: what a target must offer (``mgdl_convex.targets.Target`` is one).
 
 :func:`scheme_from_model` turns a fitted estimator's public attributes into a :class:`Scheme`,
 duck-typed: this package imports nothing of the trainer.
+
+**Which target the records belong to.**  A grade record (its ``beta``, its status) and a
+grade's samples describe the grade problem of the function the grade was fit to.  Checked
+against another function, the claims that read them (C1 on training points, C4) would judge
+the grade against a problem it never had.  So a scheme may carry its provenance, and
+:func:`provenance_mismatch` compares it with the target of a check: the target's name, and a
+:func:`target_fingerprint` of the samples' values (a few weighted means, compared to 1e-9 of
+their scale: robust to the last-ulp differences of ``sin`` between platforms, not to a
+different function).  A mismatch, or a fit that recorded no fingerprints (model files of older
+versions), makes those two claims "not run" with the reason; C1, C2 and C3 read only the
+weights and the target and are still checked.  A scheme built by hand without provenance is
+taken at its word.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, fields
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Layer", "GradeRecord", "Scheme", "TargetLike", "scheme_from_model"]
+__all__ = [
+    "Layer",
+    "GradeRecord",
+    "Provenance",
+    "Scheme",
+    "TargetLike",
+    "scheme_from_model",
+    "target_fingerprint",
+    "provenance_mismatch",
+]
+
+FINGERPRINT_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -89,8 +116,64 @@ class GradeRecord:
             values[f.name] = v
         return cls(**values)
 
+    def validate(self) -> GradeRecord:
+        """This record, or a ValueError naming what is wrong with it.
+
+        ``beta`` must be finite and > 0: with beta <= 0 the grade problem has no optimum (a pair of
+        neurons that cancel each other lowers the objective without bound), so no gap means anything.
+        """
+        beta = self.beta
+        if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not (math.isfinite(beta) and beta > 0):
+            raise ValueError(
+                f"grade record {self.grade}: beta must be a finite number > 0 (the grade problem's "
+                f"regularisation), got {beta!r}; the record is damaged or was edited"
+            )
+        return self
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def target_fingerprint(y) -> list[float]:
+    """``[n, mean(y), rms(y), mean(w y)]`` of a grade's target values, ``w_j = cos(2.4 j)`` (fixed weights).
+
+    Stored by the trainer per grade at fit time and compared by :func:`fingerprints_match`.
+    """
+    y = np.asarray(y, dtype=float).reshape(-1)
+    n = y.size
+    if n == 0:
+        return [0.0, 0.0, 0.0, 0.0]
+    w = np.cos(2.4 * np.arange(n))
+    return [float(n), float(np.mean(y)), float(np.sqrt(np.mean(y * y))), float(np.mean(w * y))]
+
+
+def fingerprints_match(recorded, regenerated) -> bool:
+    """Same sample count, and every other entry within ``FINGERPRINT_RTOL`` of the larger rms (exact when 0)."""
+    a, b = [float(v) for v in recorded], [float(v) for v in regenerated]
+    if len(a) != 4 or len(b) != 4 or a[0] != b[0] or not all(math.isfinite(v) for v in a + b):
+        return False
+    tol = FINGERPRINT_RTOL * max(abs(a[2]), abs(b[2]))
+    return all(abs(u - v) <= tol for u, v in zip(a[1:], b[1:]))
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a fit recorded about the function it was fit to.
+
+    ``target``: its name (None: not recorded).  ``fingerprints``: per grade,
+    :func:`target_fingerprint` of the values the grade was fit to (None: not recorded, as in model
+    files of older versions).
+    """
+
+    target: str | None = None
+    fingerprints: tuple | None = None
+
+    def __post_init__(self):
+        if self.fingerprints is not None:
+            object.__setattr__(self, "fingerprints", tuple(tuple(float(v) for v in f) for f in self.fingerprints))
+
+    def to_dict(self) -> dict:
+        return {"target": self.target, "fingerprints": None if self.fingerprints is None else list(self.fingerprints)}
 
 
 @runtime_checkable
@@ -126,6 +209,8 @@ class Scheme:
     records: tuple[GradeRecord, ...] | None = None
     samples: tuple[tuple[np.ndarray, np.ndarray], ...] | None = None  # per grade: (X, f(X))
     monotone: bool = False  # the grades were fit with the pointwise-monotone constraints
+    provenance: Provenance | None = None  # the target the grades were fit to (None: taken at its word)
+    why_no_records: str = ""  # when records is None: why (shown by the claims that need them)
 
     def __post_init__(self):
         layers = tuple(x if isinstance(x, Layer) else Layer(x.hidden, x.readout) for x in self.layers)
@@ -139,14 +224,16 @@ class Scheme:
             q = layer.width
         records = self.records
         if records is not None:
-            records = tuple(r if isinstance(r, GradeRecord) else GradeRecord.of(r) for r in records)
+            records = tuple((r if isinstance(r, GradeRecord) else GradeRecord.of(r)).validate() for r in records)
             if len(records) != len(layers):
                 raise ValueError(f"{len(records)} grade records for {len(layers)} grades")
         samples = self.samples
         if samples is not None:
-            samples = tuple((np.asarray(X, float), np.asarray(y, float)) for X, y in samples)
+            samples = tuple(_sample_set(k, X, y, domain.shape[0]) for k, (X, y) in enumerate(samples, start=1))
             if len(samples) != len(layers):
                 raise ValueError(f"{len(samples)} sample sets for {len(layers)} grades")
+        if self.provenance is not None and not isinstance(self.provenance, Provenance):
+            raise TypeError(f"provenance must be a proofs_check.Provenance, got {type(self.provenance).__name__}")
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "domain", domain)
         object.__setattr__(self, "records", records)
@@ -157,8 +244,71 @@ class Scheme:
         return self.domain.shape[0]
 
     @property
+    def no_records_reason(self) -> str:
+        return self.why_no_records or "the scheme has no grade records (status, gap, beta of each grade problem)"
+
+    @property
     def n_grades(self) -> int:
         return len(self.layers)
+
+
+def _sample_set(k: int, X, y, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grade k's samples as float arrays ``X`` (n x d, n >= 1) and ``y`` (n,), finite; else a ValueError."""
+    X = np.asarray(X, dtype=float)
+    X = X[:, None] if X.ndim == 1 and d == 1 else X
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 2 or X.shape[1] != d or X.shape[0] < 1 or y.shape != (X.shape[0],):
+        raise ValueError(
+            f"grade {k}'s samples must be X (n x {d}, n >= 1, one column per coordinate of the domain) and "
+            f"y (n,), got shapes {np.shape(X)} and {np.shape(y)}"
+        )
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError(f"grade {k}'s samples contain NaN or inf (in X or in the target's values y)")
+    return X, y
+
+
+def provenance_mismatch(scheme: Scheme, target) -> str:
+    """Why the scheme's records and samples do not belong to ``target`` ("" when they do, or cannot be asked).
+
+    Module docstring: the name must match, and each grade's samples' values must match the
+    fingerprint recorded at fit time.  Asked only when the scheme carries a provenance and
+    something that reads it (records or samples).
+    """
+    prov = scheme.provenance
+    if prov is None or (scheme.records is None and scheme.samples is None):
+        return ""
+    name = getattr(target, "name", None)
+    if prov.target is not None and prov.target != name:
+        return f"the grades were fit to target {prov.target!r}, not {name!r}: their records describe another problem"
+    if scheme.samples is None:
+        return ""
+    if prov.fingerprints is None or len(prov.fingerprints) != len(scheme.samples):
+        return (
+            f"the fit did not record the values it was fit to (a model file of an older version), so the samples "
+            f"regenerated from target {name!r} cannot be shown to be the grades' own: re-fit to check this claim"
+        )
+    for k, ((_, y), recorded) in enumerate(zip(scheme.samples, prov.fingerprints), start=1):
+        if not fingerprints_match(recorded, target_fingerprint(y)):
+            return (
+                f"target {name!r} does not give the values grade {k} was fit to at its regenerated samples (the "
+                "target changed since the fit?): their records describe another problem"
+            )
+    return ""
+
+
+def _records_of(model) -> tuple[tuple[GradeRecord, ...] | None, str]:
+    """The model's grade records, validated; or None and why (a damaged or edited model file)."""
+    try:
+        return tuple(GradeRecord.of(g).validate() for g in model.grades_), ""
+    except ValueError as e:
+        return None, f"a grade record is unusable ({e})"
+
+
+def _provenance_of(model) -> Provenance | None:
+    if not (hasattr(model, "target_name_") or hasattr(model, "target_fingerprints_")):
+        return None  # an estimator that records nothing of the kind: taken at its word
+    fingerprints = getattr(model, "target_fingerprints_", None)
+    return Provenance(getattr(model, "target_name_", None), None if fingerprints is None else tuple(fingerprints))
 
 
 def scheme_from_model(model, target=None, sampling: str = "grid") -> Scheme:
@@ -168,6 +318,8 @@ def scheme_from_model(model, target=None, sampling: str = "grid") -> Scheme:
     regenerated, ``training_samples(target, sampling)``: grade k's samples and ``target`` on them.
     ``sampling`` matters only for model files that do not record how they were sampled.  The
     model's domain must be the target's: checking a scheme on another domain proves nothing.
+    ``target_name_`` and ``target_fingerprints_`` become the scheme's :class:`Provenance`; a grade
+    record that fails :meth:`GradeRecord.validate` leaves the scheme without records, with the reason.
     """
     target = target if target is not None else getattr(model, "target_", None)
     domain = np.asarray(model.domain_, dtype=float)
@@ -180,5 +332,6 @@ def scheme_from_model(model, target=None, sampling: str = "grid") -> Scheme:
     if target is not None and model.grades_:
         drawn = model.training_samples(target, sampling)
         samples = None if drawn is None else tuple((X, target(X)) for X in drawn)
-    return Scheme(tuple(model.layers_), domain, tuple(model.grades_), samples, bool(model.monotone))
+    records, why = _records_of(model)
+    return Scheme(tuple(model.layers_), domain, records, samples, bool(model.monotone), _provenance_of(model), why)
 
