@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import scipy.sparse
 
-from proofs_check.contract import target_fingerprint
+from proofs_check.provenance import target_fingerprint
 
 from .cones import sample_orders
 from .grade import GradeResult, GradeSettings, fit_grade

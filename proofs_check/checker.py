@@ -18,9 +18,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .claims import HEURISTIC
-from .contract import Scheme, TargetLike, provenance_mismatch, scheme_from_model
+from .contract import Scheme, TargetLike, scheme_from_model
 from .drivers import grid_lp_norms, grids, rigorous_1d, rigorous_2d
 from .grade_optimality import c4_verdict, optimality_evidence
+from .provenance import provenance_mismatch
 from .report import Report
 from .sollya import sollya_cross_check
 from .training import training_facts
@@ -129,6 +130,8 @@ def check_scheme(scheme: Scheme, target, settings: CheckSettings | None = None) 
     details = {"method": method, **bounds.details}
     records = [] if scheme.records is None else [r.to_dict() for r in scheme.records]
     training = [] if facts is None else [f.to_dict() for f in facts]
+    if mismatch:
+        details["records_not_used"] = mismatch
     if mismatch:
         details["records_not_used"] = mismatch
     return Report(claims, target.name, scheme.dimension, scheme.domain.tolist(), records, training, details)

@@ -42,6 +42,7 @@ below for any grade input; for 1-D first grades the exact sector sweep bounds it
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 from flint import arb, fmpq
@@ -85,7 +86,7 @@ def exact_grade(Zb: np.ndarray, y: np.ndarray, hidden: np.ndarray, readout: np.n
 
 def _check_beta(beta) -> None:
     """beta <= 0 (or not finite): the grade problem has no optimum, so no gap or refutation means anything."""
-    if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta > 0):
+    if isinstance(beta, bool) or not (isinstance(beta, numbers.Real) and math.isfinite(beta) and beta > 0):
         raise ValueError(f"the grade problem's beta must be a finite number > 0, got {beta!r}")
 
 

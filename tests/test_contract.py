@@ -262,3 +262,14 @@ def test_a_model_with_an_unusable_record_leaves_c4_not_run(small_fit):
     assert scheme.records is None
     c4 = check_scheme(scheme, target, CheckSettings(sollya="off", sup_boxes=4000)).claim("C4")
     assert c4.outcome == NOT_RUN and "beta must be a finite number > 0" in c4.summary
+
+
+def test_a_hand_built_scheme_with_a_provenance_is_checked_against_it():
+    from proofs_check import Provenance
+
+    with pytest.raises(TypeError, match="Provenance"):
+        Scheme([_ramp()], UNIT, provenance={"target": "fangxu1"})
+    target = get_target("fangxu1")
+    for provenance, outcome in ((Provenance("fangxu1"), PASS), (Provenance("sin100"), NOT_RUN)):
+        c4 = check_scheme(Scheme([_ramp(0.0)], UNIT, [_record(1)], provenance=provenance), target, QUICK).claim("C4")
+        assert c4.outcome == outcome, provenance
