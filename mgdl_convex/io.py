@@ -1,7 +1,8 @@
 """Saving and loading fitted models: one ``.npz`` file, arrays plus a JSON header, no pickle.
 
 Layout: ``meta`` (the JSON header as UTF-8 bytes: format version, the
-estimator's parameters, per-grade results, stop reason, target name),
+estimator's parameters, per-grade results, stop reason, target name and, per grade, a
+fingerprint of the values it was fit to: absent in files of older versions),
 ``domain`` (d x 2), and ``hidden_k`` / ``readout_k`` for each grade k.
 Floats are stored as float64 arrays and JSON numbers written with ``repr``
 precision, so a save / load round trip is exact.  Anything else in the file,
@@ -51,7 +52,8 @@ def save_model(model, path) -> None:
         "grades": [g.to_dict() for g in model.grades_],
         "stop_reason": model.stop_reason_,
         "n_features_in": model.n_features_in_,
-        "target": getattr(getattr(model, "target_", None), "name", None),
+        "target": getattr(model, "target_name_", getattr(getattr(model, "target_", None), "name", None)),
+        "target_fingerprints": getattr(model, "target_fingerprints_", None),
         "sampling": getattr(model, "sampling_", "unknown"),  # None: fit on a data set
     }
     arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), "domain": model.domain_}
@@ -85,6 +87,8 @@ def load_model(path, cls):
         if meta.get("sampling", "unknown") != "unknown":  # older files do not record it
             model.sampling_ = meta["sampling"]
         model.grades_ = [GradeResult(**g) for g in meta["grades"]]
+        model.target_name_ = meta.get("target")
+        model.target_fingerprints_ = meta.get("target_fingerprints")  # None in files of older versions
         model.layers_ = [
             GradeLayer(
                 hidden=np.asarray(arrays[f"hidden_{k}"], float), readout=np.asarray(arrays[f"readout_{k}"], float)

@@ -31,6 +31,8 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse
 
+from proofs_check.provenance import target_fingerprint
+
 from .cones import sample_orders
 from .grade import GradeResult, GradeSettings, fit_grade
 from .io import load_model, save_model
@@ -277,6 +279,7 @@ class MultigradeRegressor:
                 "guarantee='pointwise' and eps need the target itself (its ball-arithmetic form), not samples: "
                 "use fit_target(target, samples=...)"
             )
+        self.target_name_ = None
         return self._fit(lambda k, rng: (X, y), domain, X.shape[1], monitor)
 
     def fit_target(
@@ -297,6 +300,7 @@ class MultigradeRegressor:
             return X, target(X)
 
         self.target_ = target
+        self.target_name_ = target.name
         self.sampling_ = sampling
         return self._fit(provider, np.array(target.domain, dtype=float), target.dim, monitor, target)
 
@@ -334,9 +338,13 @@ class MultigradeRegressor:
             if self.n_features_in_ != d or not np.array_equal(self.domain_, domain):
                 raise ValueError("warm_start: the data's dimension or domain differs from the fitted grades'")
             start = len(self.layers_)
+            if len(getattr(self, "target_fingerprints_", None) or ()) != start:
+                self.target_fingerprints_ = None  # grades of an older version: what they were fit to is unknown
         else:
             self.layers_: list[GradeLayer] = []
             self.grades_: list[GradeResult] = []
+            # per grade, proofs_check's fingerprint of the values it was fit to (checked against the target later)
+            self.target_fingerprints_: list[list[float]] | None = []
         self.domain_ = domain
         self.n_features_in_ = d
         self.stop_reason_ = f"reached n_grades={self.n_grades}"
@@ -376,6 +384,8 @@ class MultigradeRegressor:
             if sup_f is not None:
                 result = self._with_sup(result, target, sup_f)
             self.grades_.append(result)
+            if self.target_fingerprints_ is not None:
+                self.target_fingerprints_.append(target_fingerprint(y))
             self._report(result)
             if sup_f is not None and result.sup_upper <= self.eps * sup_f[1]:
                 self.stop_reason_ = (

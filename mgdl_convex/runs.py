@@ -84,6 +84,7 @@ def _prepare_run_dir(model: MultigradeRegressor, opts: dict, out: Path, resume: 
             raise OptionError(f"resume: options differ from the interrupted run's ({', '.join(changed)})")
         saved = MultigradeRegressor.load(out / "model.npz")
         model.layers_, model.grades_ = saved.layers_, saved.grades_
+        model.target_fingerprints_ = saved.target_fingerprints_
         model.domain_, model.n_features_in_ = saved.domain_, saved.n_features_in_
         model.set_params(warm_start=True)
         logger.info("resuming after grade %d", len(saved.layers_))
@@ -150,7 +151,12 @@ def verify_run(opts: dict, out: Path, resume: bool = False, quiet: bool = False)
 
 
 def check_run(run_dir: Path):
-    """Re-check a saved run directory (its model and options); return the report, also written there."""
+    """Re-check a saved run directory (its model and options); return the report, also written there.
+
+    The target is the one ``summary.json`` names; a model that records another target makes the
+    directory inconsistent, a ValueError (checking a model against a function it was not fit to
+    is for :func:`proofs_check.check_scheme`, which then leaves C1_train and C4 not run).
+    """
     run = Path(run_dir)
     summary_path = run / "summary.json"
     if not summary_path.exists():
@@ -161,6 +167,12 @@ def check_run(run_dir: Path):
         raise ValueError(f"{summary_path} is corrupt: {e}") from e
     model = MultigradeRegressor.load(run / "model.npz")
     target = get_target(opts["target"], opts.get("domain"))
+    fitted_to = getattr(model, "target_name_", None)
+    if fitted_to is not None and fitted_to != target.name:
+        raise ValueError(
+            f"{run} is inconsistent: summary.json names target {target.name!r}, but model.npz was fit to "
+            f"{fitted_to!r}; check the run directory the model came from (or fit again)"
+        )
     return _check(model, target, opts, run)
 
 

@@ -4,11 +4,15 @@
 target offers (a ball-arithmetic form with its gradient, or numpy only), recomputes the
 training-point facts (:mod:`proofs_check.training`) and the optimality evidence
 (:mod:`proofs_check.grade_optimality`) from the weights and the regenerated samples, and hands
-them to the verdicts.  The scheme's domain must be the target's.
+them to the verdicts.  The scheme's domain must be the target's; when the scheme's records and
+samples belong to another function (:func:`~proofs_check.contract.provenance_mismatch`), the
+claims that read them (C1 on training points, C4) are not run, with the reason.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -17,6 +21,7 @@ from .claims import HEURISTIC
 from .contract import Scheme, TargetLike, scheme_from_model
 from .drivers import grid_lp_norms, grids, rigorous_1d, rigorous_2d
 from .grade_optimality import c4_verdict, optimality_evidence
+from .provenance import provenance_mismatch
 from .report import Report
 from .sollya import sollya_cross_check
 from .training import training_facts
@@ -42,6 +47,17 @@ class CheckSettings:
     refutation_starts: int = 600  # gate searches per grade
     sollya: str = "auto"  # "auto": cross-check 1-D sup norms with Sollya when installed; "off"
     plateau_ratio: float = 0.95
+
+    def __post_init__(self):
+        ps = tuple(self.ps) if isinstance(self.ps, (tuple, list)) else (self.ps,)
+        if not ps or not all(isinstance(p, numbers.Real) and not isinstance(p, bool) for p in ps):
+            raise ValueError(f"CheckSettings.ps must be a non-empty tuple of numbers, got {self.ps!r}")
+        if not all(math.isfinite(p) and p >= 1 for p in ps):
+            raise ValueError(
+                f"CheckSettings.ps must be finite exponents p >= 1, got {list(ps)}: for p < 1 ||.||_p is not a norm "
+                "and the theorem's strict L^p decay is claimed for p >= 1 (sup |e_k|, p = inf, is C2's)"
+            )
+        object.__setattr__(self, "ps", ps)
 
 
 def _check_input(scheme: Scheme, target) -> None:
@@ -82,6 +98,9 @@ def check_scheme(scheme: Scheme, target, settings: CheckSettings | None = None) 
         raise ValueError(f"CheckSettings.sollya must be 'auto' or 'off', got {s.sollya!r}")
     _check_input(scheme, target)
     bounds = _bounds(scheme, target, s)
+    mismatch = provenance_mismatch(scheme, target)
+    if mismatch:  # records and samples of another function: nothing that reads them is about this one
+        scheme = replace(scheme, records=None, samples=None, why_no_records=mismatch)
     facts = training_facts(scheme)
     evidence, why_none = optimality_evidence(scheme, s)
     c2 = c2_verdict(bounds, target, scheme.records, scheme.domain, s)
@@ -103,7 +122,7 @@ def check_scheme(scheme: Scheme, target, settings: CheckSettings | None = None) 
         c3 = c3_verdict([g.lp for g in bounds.grades], zero, s, bounds.trust, kappa)
     claims = [
         c1_verdict(bounds),
-        c1_train_verdict(facts),
+        c1_train_verdict(facts, scheme.n_grades, mismatch),
         c2,
         c3,
         c4_verdict(scheme, evidence, why_none, facts, s),
@@ -111,4 +130,8 @@ def check_scheme(scheme: Scheme, target, settings: CheckSettings | None = None) 
     details = {"method": method, **bounds.details}
     records = [] if scheme.records is None else [r.to_dict() for r in scheme.records]
     training = [] if facts is None else [f.to_dict() for f in facts]
+    if mismatch:
+        details["records_not_used"] = mismatch
+    if mismatch:
+        details["records_not_used"] = mismatch
     return Report(claims, target.name, scheme.dimension, scheme.domain.tolist(), records, training, details)

@@ -10,21 +10,35 @@ optionally what the fit recorded about each grade and the samples each grade was
   be recomputed from the weights is taken from it: the solver's status and its own gap, whether
   the width cap bound, the pattern set, and the grade problem's ``beta``.
 * :class:`Scheme`: layers, domain, records (None: the claims that need them are "not run"),
-  samples (None: nothing is recomputed on training points).
+  samples (None: nothing is recomputed on training points), and optionally its
+  :class:`Provenance`: the name of the target the grades were fit to and, per grade, a
+  fingerprint of the values they were fit to.
 * :class:`TargetLike`: what a target must offer (``mgdl_convex.targets.Target`` is one).
 
 :func:`scheme_from_model` turns a fitted estimator's public attributes into a :class:`Scheme`,
 duck-typed: this package imports nothing of the trainer.
+
+Which target the records belong to: :mod:`proofs_check.provenance`.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, fields
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Layer", "GradeRecord", "Scheme", "TargetLike", "scheme_from_model"]
+from .provenance import Provenance, provenance_of
+
+__all__ = [
+    "Layer",
+    "GradeRecord",
+    "Scheme",
+    "TargetLike",
+    "scheme_from_model",
+]
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,10 @@ class Layer:
 
 @dataclass(frozen=True)
 class GradeRecord:
-    """What the fit recorded about one grade, as far as the checks read it."""
+    """What the fit recorded about one grade, as far as the checks read it.
+
+    Built as given; :meth:`validate` (run by :class:`Scheme`) refuses a record the checks cannot use.
+    """
 
     grade: int
     n_samples: int
@@ -88,6 +105,20 @@ class GradeRecord:
                 raise ValueError(f"grade record {get('grade', '?')} lacks the field {f.name!r}")
             values[f.name] = v
         return cls(**values)
+
+    def validate(self) -> GradeRecord:
+        """This record, or a ValueError naming what is wrong with it.
+
+        ``beta`` must be finite and > 0: with beta <= 0 the grade problem has no optimum (a pair of
+        neurons that cancel each other lowers the objective without bound), so no gap means anything.
+        """
+        beta = self.beta
+        if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not (math.isfinite(beta) and beta > 0):
+            raise ValueError(
+                f"grade record {self.grade}: beta must be a finite number > 0 (the grade problem's "
+                f"regularisation), got {beta!r}; the record is damaged or was edited"
+            )
+        return self
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -126,6 +157,8 @@ class Scheme:
     records: tuple[GradeRecord, ...] | None = None
     samples: tuple[tuple[np.ndarray, np.ndarray], ...] | None = None  # per grade: (X, f(X))
     monotone: bool = False  # the grades were fit with the pointwise-monotone constraints
+    provenance: Provenance | None = None  # the target the grades were fit to (None: taken at its word)
+    why_no_records: str = ""  # when records is None: why (shown by the claims that need them)
 
     def __post_init__(self):
         layers = tuple(x if isinstance(x, Layer) else Layer(x.hidden, x.readout) for x in self.layers)
@@ -139,14 +172,16 @@ class Scheme:
             q = layer.width
         records = self.records
         if records is not None:
-            records = tuple(r if isinstance(r, GradeRecord) else GradeRecord.of(r) for r in records)
+            records = tuple((r if isinstance(r, GradeRecord) else GradeRecord.of(r)).validate() for r in records)
             if len(records) != len(layers):
                 raise ValueError(f"{len(records)} grade records for {len(layers)} grades")
         samples = self.samples
         if samples is not None:
-            samples = tuple((np.asarray(X, float), np.asarray(y, float)) for X, y in samples)
+            samples = tuple(_sample_set(k, X, y, domain.shape[0]) for k, (X, y) in enumerate(samples, start=1))
             if len(samples) != len(layers):
                 raise ValueError(f"{len(samples)} sample sets for {len(layers)} grades")
+        if self.provenance is not None and not isinstance(self.provenance, Provenance):
+            raise TypeError(f"provenance must be a proofs_check.Provenance, got {type(self.provenance).__name__}")
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "domain", domain)
         object.__setattr__(self, "records", records)
@@ -157,8 +192,35 @@ class Scheme:
         return self.domain.shape[0]
 
     @property
+    def no_records_reason(self) -> str:
+        return self.why_no_records or "the scheme has no grade records (status, gap, beta of each grade problem)"
+
+    @property
     def n_grades(self) -> int:
         return len(self.layers)
+
+
+def _sample_set(k: int, X, y, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grade k's samples as float arrays ``X`` (n x d, n >= 1) and ``y`` (n,), finite; else a ValueError."""
+    X = np.asarray(X, dtype=float)
+    X = X[:, None] if X.ndim == 1 and d == 1 else X
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 2 or X.shape[1] != d or X.shape[0] < 1 or y.shape != (X.shape[0],):
+        raise ValueError(
+            f"grade {k}'s samples must be X (n x {d}, n >= 1, one column per coordinate of the domain) and "
+            f"y (n,), got shapes {np.shape(X)} and {np.shape(y)}"
+        )
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError(f"grade {k}'s samples contain NaN or inf (in X or in the target's values y)")
+    return X, y
+
+
+def _records_of(model) -> tuple[tuple[GradeRecord, ...] | None, str]:
+    """The model's grade records, validated; or None and why (a damaged or edited model file)."""
+    try:
+        return tuple(GradeRecord.of(g).validate() for g in model.grades_), ""
+    except ValueError as e:
+        return None, f"a grade record is unusable ({e})"
 
 
 def scheme_from_model(model, target=None, sampling: str = "grid") -> Scheme:
@@ -169,6 +231,8 @@ def scheme_from_model(model, target=None, sampling: str = "grid") -> Scheme:
     regenerated, ``training_samples(target, sampling)``: grade k's samples and ``target`` on them.
     ``sampling`` matters only for model files that do not record how they were sampled.  The
     model's domain must be the target's: checking a scheme on another domain proves nothing.
+    ``target_name_`` and ``target_fingerprints_`` become the scheme's :class:`Provenance`; a grade
+    record that fails :meth:`GradeRecord.validate` leaves the scheme without records, with the reason.
     """
     target = target if target is not None else getattr(model, "target_", None)
     domain = np.asarray(model.domain_, dtype=float)
@@ -182,5 +246,6 @@ def scheme_from_model(model, target=None, sampling: str = "grid") -> Scheme:
         drawn = model.training_samples(target, sampling)
         samples = None if drawn is None else tuple((X, target(X)) for X in drawn)
     constrained = bool(model.monotone) or getattr(model, "guarantee", "none") == "pointwise"
-    return Scheme(tuple(model.layers_), domain, tuple(model.grades_), samples, constrained)
+    records, why = _records_of(model)
+    return Scheme(tuple(model.layers_), domain, records, samples, constrained, provenance_of(model), why)
 

@@ -44,7 +44,7 @@ def optimality_evidence(scheme, s) -> tuple[list, str]:
     """Per grade, the solver-independent evidence (a dict), or None; and why there is none."""
     K = scheme.n_grades
     if scheme.records is None:
-        return [None] * K, "no grade records"
+        return [None] * K, scheme.no_records_reason
     if scheme.monotone:
         return [None] * K, "monotone grades: their extra constraints make kappa <= beta no optimality test"
     if scheme.samples is None:
@@ -105,8 +105,10 @@ def _grade_verdict(rec, ev, max_abs_before: float, s) -> tuple[str, str, str]:
 
 
 def c4_verdict(scheme, evidence, why_none: str, facts, s) -> ClaimResult:
+    if scheme.n_grades == 0:
+        return not_run("C4", "the scheme has no grades")
     if scheme.records is None:
-        return not_run("C4", "the scheme has no grade records (status, gap, beta of each grade problem)")
+        return not_run("C4", scheme.no_records_reason)
     rows, outcomes, reasons = [], [], {}
     for k, (rec, ev) in enumerate(zip(scheme.records, evidence)):
         max_abs = facts[k].max_abs_before if facts is not None else 1.0

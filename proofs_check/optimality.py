@@ -42,6 +42,7 @@ below for any grade input; for 1-D first grades the exact sector sweep bounds it
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 from flint import arb, fmpq
@@ -83,6 +84,12 @@ def exact_grade(Zb: np.ndarray, y: np.ndarray, hidden: np.ndarray, readout: np.n
     return lam, primal, int(trained.size)
 
 
+def _check_beta(beta) -> None:
+    """beta <= 0 (or not finite): the grade problem has no optimum, so no gap or refutation means anything."""
+    if isinstance(beta, bool) or not (isinstance(beta, numbers.Real) and math.isfinite(beta) and beta > 0):
+        raise ValueError(f"the grade problem's beta must be a finite number > 0, got {beta!r}")
+
+
 def _sector_max(c: tuple, rows: list[tuple]) -> float:
     """Upper bound of max_{u in K, ||u|| <= 1} c . u for K = {u : g . u >= 0, g in rows} in R^2.
 
@@ -102,6 +109,7 @@ def _sector_max(c: tuple, rows: list[tuple]) -> float:
 
 def first_grade_certificate(hidden, readout, X, y, beta: float) -> dict:
     """Certified primal, dual and gap of a first grade on 1-D or 2-D samples (module docstring)."""
+    _check_beta(beta)
     X = np.asarray(X, dtype=float)
     X = X[:, None] if X.ndim == 1 else X
     n, d = X.shape
@@ -270,6 +278,7 @@ def refute_optimality(
     ``(P - P*) / P`` from an added neuron (``relative_suboptimality_lower``) and from a refit
     read-out (``refit_relative_decrease_lower``), and ``refuted``: one of them exceeds ``rtol``.
     """
+    _check_beta(beta)
     Zb = np.asarray(Zb, dtype=float)
     y = np.asarray(y, dtype=float)
     n = Zb.shape[0]

@@ -16,7 +16,7 @@ from .claims import FAIL, HEURISTIC, INCONCLUSIVE, PASS, RIGOROUS, ClaimResult, 
 
 __all__ = ["c1_verdict", "c1_train_verdict", "c2_verdict", "c3_verdict", "TRAIN_TOL"]
 
-TRAIN_TOL = 1e-7  # relative to max(1, max |e_(k-1)|): what the solver's own tolerances leave of monotone=True
+TRAIN_TOL = 1e-7  # relative to max |e_(k-1)| at the samples: what the solver's tolerances leave of monotone=True
 
 
 def _fmt_point(p) -> str:
@@ -75,14 +75,21 @@ def _c1_grids(grades) -> ClaimResult:
     return ClaimResult("C1", PASS, HEURISTIC, line, rows, tol)
 
 
-def c1_train_verdict(facts) -> ClaimResult:
-    """C1 at the training points, recomputed from the weights at the regenerated samples."""
+def c1_train_verdict(facts, n_grades: int, why_no_samples: str = "") -> ClaimResult:
+    """C1 at the training points, recomputed from the weights at the regenerated samples.
+
+    The tolerance is ``TRAIN_TOL max |e_(k-1)|`` over grade k's samples: relative to the residual
+    the grade was fit to, whatever the target's scale (0 when that residual is exactly 0: then
+    only a proved non-positive excess passes).
+    """
+    if n_grades == 0:
+        return not_run("C1_train", "the scheme has no grades")
     if facts is None:
-        why = "the grades' samples cannot be regenerated (a data set, or random samples without a seed)"
-        return not_run("C1_train", why)
+        unknown = "the grades' samples cannot be regenerated (a data set, or random samples without a seed)"
+        return not_run("C1_train", why_no_samples or unknown)
     rows, outcomes = [], []
     for f in facts:
-        tol = TRAIN_TOL * max(1.0, f.max_abs_before)
+        tol = TRAIN_TOL * f.max_abs_before
         if f.excess.lower > tol:
             v = FAIL
         elif f.excess.upper <= tol:
@@ -163,7 +170,7 @@ def c2_verdict(bounds, target, records, domain, s) -> ClaimResult:
         return ClaimResult("C2", FAIL, bounds.trust, line, rows, eps, point, details)
     if continuous is None:
         line = (
-            f"the target's continuity is unknown (a plain function): nothing is claimed ({measured}); declare "
+            f"the target's continuity is unknown (continuous=None): nothing is claimed ({measured}); declare "
             "continuous=True on a Target to allow a verdict"
         )
         return ClaimResult("C2", INCONCLUSIVE, bounds.trust, line, rows, eps, point, details)

@@ -170,3 +170,106 @@ def test_the_oracle_in_2d_and_its_refusals():
         monotone_violations([], Layer(np.zeros((4, 1)), np.zeros(1)), target, np.zeros((3, 2)) + [0, 1])
     with pytest.raises(ValueError, match="no ball-arithmetic form"):
         monotone_violations([], _ramp(), Target("np", ((0.0, 1.0),), lambda x, m: x[0], numpy_only=True), UNIT)
+
+
+def test_bad_records_samples_and_exponents_are_refused_with_the_reason():
+    for beta in (-1.0, 0.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="beta must be a finite number > 0"):
+            Scheme([_ramp()], UNIT, [_record(1, beta=beta)])
+    X = np.linspace(0, 1, 5)[:, None]
+    bad_samples = [
+        ((np.column_stack([X, X]), np.zeros(5)), r"X \(n x 1"),  # 2 coordinates on a 1-D domain
+        ((X, np.zeros(4)), r"y \(n,\)"),
+        ((np.zeros((0, 1)), np.zeros(0)), "n >= 1"),
+        ((X, np.array([0, 0, np.nan, 0, 0])), "NaN or inf"),
+        ((np.vstack([X[:4], [[np.inf]]]), np.zeros(5)), "NaN or inf"),
+    ]
+    for sample, message in bad_samples:
+        with pytest.raises(ValueError, match=message):
+            Scheme([_ramp()], UNIT, samples=(sample,))
+    for ps in ((0.5,), (0,), (-1,), (float("inf"),), (float("nan"),), ()):
+        with pytest.raises(ValueError, match="CheckSettings.ps"):
+            CheckSettings(ps=ps)
+    assert CheckSettings(ps=[1, 2.5]).ps == (1, 2.5)
+
+
+def test_c1_train_tolerance_is_relative_and_exact_at_a_zero_residual():
+    """y = 0 at every sample: a zero grade keeps |e| = 0 (pass); a grade of 1e-300 raises it (fail)."""
+    zero = Target("zero", ((0.0, 1.0),), lambda x, m: 0 * x[0], lambda x, m: [0 * x[0]])
+    X = np.linspace(0, 1, 9)[:, None]
+    for value, outcome in ((0.0, PASS), (1e-300, FAIL)):
+        layer = Layer(np.array([[0.0], [1.0]]), np.array([value]))
+        scheme = Scheme([layer], UNIT, samples=((X, np.zeros(9)),))
+        c1_train = check_scheme(scheme, zero, QUICK).claim("C1_train")
+        assert c1_train.outcome == outcome and c1_train.per_grade[0]["tolerance"] == 0.0, value
+
+
+@pytest.fixture(scope="module")
+def small_fit():
+    from mgdl_convex import MultigradeRegressor
+
+    target = get_target("fangxu1")
+    return MultigradeRegressor(n_grades=1, width=8, random_state=0).fit_target(target, samples=24), target
+
+
+def _with(model, **attributes):
+    from mgdl_convex import MultigradeRegressor
+
+    out = MultigradeRegressor(**model.get_params())
+    for k, v in vars(model).items():
+        if k.endswith("_"):
+            setattr(out, k, list(v) if isinstance(v, list) else v)
+    for k, v in attributes.items():
+        setattr(out, k, v)
+    return out
+
+
+def test_records_are_used_only_for_the_target_they_were_fit_to(small_fit, tmp_path):
+    from mgdl_convex import MultigradeRegressor
+    from proofs_check import scheme_from_model
+
+    model, fangxu1 = small_fit
+    settings = CheckSettings(sollya="off", sup_boxes=4000)
+
+    def claims(m, target):
+        report = check_scheme(scheme_from_model(m, target), target, settings)
+        return report.claim("C1_train"), report.claim("C4")
+
+    assert all(c.outcome != NOT_RUN for c in claims(model, fangxu1))  # its own target: both are checked
+    model.save(tmp_path / "model.npz")
+    loaded = MultigradeRegressor.load(tmp_path / "model.npz")
+    assert loaded.target_name_ == "fangxu1" and loaded.target_fingerprints_ == model.target_fingerprints_
+    assert all(c.outcome != NOT_RUN for c in claims(loaded, fangxu1))
+    impostor = Target("fangxu1", fangxu1.domain, lambda x, m: m.sin(6 * x[0]), lambda x, m: [6 * m.cos(6 * x[0])])
+    cases = [
+        (model, get_target("sin100"), "fit to target 'fangxu1', not 'sin100'"),
+        (model, impostor, "does not give the values grade 1 was fit to"),
+        (_with(model, target_fingerprints_=None), fangxu1, "did not record the values it was fit to"),
+    ]
+    for m, target, reason in cases:
+        for claim in claims(m, target):
+            assert claim.outcome == NOT_RUN and reason in claim.summary, (target.name, claim.id, claim.summary)
+
+
+def test_a_model_with_an_unusable_record_leaves_c4_not_run(small_fit):
+    import dataclasses
+
+    from proofs_check import scheme_from_model
+
+    model, target = small_fit
+    tampered = _with(model, grades_=[dataclasses.replace(model.grades_[0], beta=-1.0)])
+    scheme = scheme_from_model(tampered, target)
+    assert scheme.records is None
+    c4 = check_scheme(scheme, target, CheckSettings(sollya="off", sup_boxes=4000)).claim("C4")
+    assert c4.outcome == NOT_RUN and "beta must be a finite number > 0" in c4.summary
+
+
+def test_a_hand_built_scheme_with_a_provenance_is_checked_against_it():
+    from proofs_check import Provenance
+
+    with pytest.raises(TypeError, match="Provenance"):
+        Scheme([_ramp()], UNIT, provenance={"target": "fangxu1"})
+    target = get_target("fangxu1")
+    for provenance, outcome in ((Provenance("fangxu1"), PASS), (Provenance("sin100"), NOT_RUN)):
+        c4 = check_scheme(Scheme([_ramp(0.0)], UNIT, [_record(1)], provenance=provenance), target, QUICK).claim("C4")
+        assert c4.outcome == outcome, provenance

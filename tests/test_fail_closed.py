@@ -189,6 +189,30 @@ def test_check_of_a_run_whose_model_domain_was_edited_is_an_error(tmp_path, caps
     assert "0.25275" in err and "fangxu1" in err
 
 
+def test_check_of_a_run_whose_summary_or_record_was_edited_says_what_is_wrong(tmp_path, capsys):
+    """Another target in summary.json: an error naming both; a negative beta in model.npz: C4 not run."""
+    from mgdl_convex.cli import main
+
+    out = tmp_path / "run"
+    args = ["-q", "fit", "--target", "fangxu1", "--grades", "1", "--width", "6", "--samples", "40", "--out", str(out)]
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    summary["options"]["target"] = "sin100"
+    (out / "summary.json").write_text(json.dumps(summary))
+    capsys.readouterr()
+    assert main(["check", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "sin100" in err and "fangxu1" in err
+    summary["options"]["target"] = "fangxu1"
+    (out / "summary.json").write_text(json.dumps(summary))
+    model = MultigradeRegressor.load(out / "model.npz")
+    model.grades_ = [dataclasses.replace(model.grades_[0], beta=-1.0)]
+    model.save(out / "model.npz")
+    main(["-q", "check", str(out)])
+    c4 = json.loads((out / "report.json").read_text())["claims"][4]
+    assert c4["outcome"] == "not run" and "beta must be" in c4["summary"]
+
+
 def test_a_grade_recorded_as_trivial_is_checked_for_strict_decay(fitted):
     """kappa_before = 0 in the record, read-out times 10: ||e_2||_1 rises, so C3 must fail."""
     m, target = fitted

@@ -40,6 +40,7 @@ def test_a_run_killed_after_grade_2_resumes_to_the_uninterrupted_result(tmp_path
     assert main(["-q", *FIT, "--out", str(whole)]) == 0
     a, b = MultigradeRegressor.load(killed / "model.npz"), MultigradeRegressor.load(whole / "model.npz")
     assert len(a.layers_) == len(b.layers_) == 4
+    assert len(a.target_fingerprints_) == 4 and a.target_fingerprints_ == b.target_fingerprints_  # what each grade fit
     for la, lb in zip(a.layers_, b.layers_):
         np.testing.assert_array_equal(la.hidden, lb.hidden)
         np.testing.assert_array_equal(la.readout, lb.readout)
