@@ -99,7 +99,7 @@ def _grade_verdict(rec, ev, max_abs_before: float, s) -> tuple[str, str, str]:
         return INCONCLUSIVE, RIGOROUS, "gap"
     if rec.status != "optimal":
         return INCONCLUSIVE, SOLVER, "inaccurate"
-    if rec.relative_gap <= tol and rec.recovery_gap <= 1e-6 * max(1.0, max_abs_before):
+    if rec.relative_gap <= tol and rec.recovery_gap <= 1e-6 * max_abs_before:  # relative: small targets too
         return PASS, SOLVER, "solver"
     return INCONCLUSIVE, SOLVER, "gap"
 

@@ -273,3 +273,19 @@ def test_a_hand_built_scheme_with_a_provenance_is_checked_against_it():
     for provenance, outcome in ((Provenance("fangxu1"), PASS), (Provenance("sin100"), NOT_RUN)):
         c4 = check_scheme(Scheme([_ramp(0.0)], UNIT, [_record(1)], provenance=provenance), target, QUICK).claim("C4")
         assert c4.outcome == outcome, provenance
+
+
+def test_the_solver_trusted_c4_pass_needs_a_recovery_gap_small_relative_to_the_residual():
+    """A recovery gap of 1e-8 is rounding next to a residual of size 1, but 1e-5 of a residual of 1e-3."""
+    from proofs_check.checker import CheckSettings
+    from proofs_check.contract import GradeRecord
+    from proofs_check.grade_optimality import _grade_verdict
+
+    rec = GradeRecord(
+        grade=2, n_samples=64, width=8, beta=1e-4, status="optimal", relative_gap=1e-9, gap=1e-12,
+        recovery_gap=1e-8, capped=False, patterns_complete=False, certificate_scope="sampled patterns only",
+        loss_after=0.1, time_total=1.0,
+    )
+    settings = CheckSettings(sollya="off")
+    assert _grade_verdict(rec, None, 1.0, settings)[0] == "pass"
+    assert _grade_verdict(rec, None, 1e-3, settings)[0] == "inconclusive"
