@@ -22,7 +22,7 @@ from .bounds1d import Residual, lp_integrals, prove_monotone, sup_abs
 from .bounds2d import LpEnclosure2D, prove_monotone_2d, sup_abs_2d
 from .claims import HEURISTIC, RIGOROUS
 from .network import dead_on_boxes, staged_outputs
-from .pieces import exact_pieces, zero_grades
+from .pieces import merged, partitions, zero_grades
 from .searches import MonotoneSearch, SupSearch
 
 __all__ = ["GradeBounds", "GridGrade", "Bounds", "rigorous_1d", "rigorous_2d", "grids", "grid_lp_norms"]
@@ -57,7 +57,7 @@ class Bounds:
     trust: str
     method: str
     grades: tuple[GradeBounds, ...]
-    pieces: list | None = None  # 1-D: the exact pieces (for the Sollya cross-check)
+    pieces: list | None = None  # 1-D: each grade's exact partition (for the Sollya cross-check)
     lp_unresolved: tuple[int, ...] = ()  # grades whose L^p enclosures still overlap their predecessor's
     details: dict = field(default_factory=dict)
 
@@ -69,24 +69,29 @@ def _zero_grades(scheme) -> list[bool]:
 
 
 def rigorous_1d(scheme, target, s) -> Bounds:
+    """Grade k is searched on its own exact partition (its residual is affine on each piece), not the whole scheme's."""
     lo, hi = scheme.domain[0]
-    pieces = exact_pieces(scheme.layers, lo, hi)
-    zero = zero_grades(pieces)
+    parts = partitions(scheme.layers, lo, hi)
+    zero = zero_grades(parts[-1])
+    own = [merged(part, (k,)) for k, part in enumerate(parts)]  # e_k affine on each piece
     out = []
-    for k in range(scheme.n_grades + 1):
-        res = [(p.a, p.b, Residual(target, p.S[k], p.T[k])) for p in pieces]
+    for k, part in enumerate(parts):
+        res = [(p.a, p.b, Residual(target, p.S[k], p.T[k])) for p in own[k]]
         sup = sup_abs(res, rtol=s.sup_rtol, max_boxes=s.sup_boxes)
         integrals, _ = lp_integrals(res, s.ps, rtol=s.lp_rtol)
         monotone = None
         if k:
-            parts = []
-            for p in pieces:
-                prev, cur = Residual(target, p.S[k - 1], p.T[k - 1]), Residual(target, p.S[k], p.T[k])
-                parts.append(prove_monotone(prev, cur, p.a, p.b, s.c1_boxes))
-            monotone = MonotoneSearch.merge(k, parts)
+            both = merged(part, (k - 1, k))  # where g_k = 0 on a piece, prove_monotone returns at once
+            monotone = MonotoneSearch.merge(k, (_monotone_piece(target, p, k, s.c1_boxes) for p in both))
         lp = {p: integrals[p].root(p) for p in s.ps}
         out.append(GradeBounds(k, sup, lp, monotone, zero[k - 1] if k else None))
-    return Bounds(RIGOROUS, "exact pieces + ball arithmetic", tuple(out), pieces, details={"pieces": len(pieces)})
+    details = {"pieces": len(parts[-1]), "pieces_per_grade": [len(p) for p in own]}
+    return Bounds(RIGOROUS, "exact pieces + ball arithmetic", tuple(out), own, details=details)
+
+
+def _monotone_piece(target, p, k: int, max_boxes: int) -> MonotoneSearch:
+    prev, cur = Residual(target, p.S[k - 1], p.T[k - 1]), Residual(target, p.S[k], p.T[k])
+    return prove_monotone(prev, cur, p.a, p.b, max_boxes)
 
 
 def _separated(a: Enclosure, b: Enclosure) -> bool:
