@@ -13,8 +13,9 @@ is THEORY's ``D(lam) = (lam'e - ||lam||^2 / 2) / n``.
 
 We take ``lam`` = the effective residual ``r - nu`` of ``sol`` scaled by ``min(1, beta / kappa)``
 with kappa computed over every pattern of the program (exactly, by cone
-projection, :func:`mgdl_convex.cones.pattern_kappa`), and the multipliers the
-solver returned.  ``P - D >= 0`` then bounds how far the solution is from the
+projection, :func:`mgdl_convex.cones.pattern_kappa`; for a 1-D grade input over
+all 2n - 1 threshold patterns in O(n), :mod:`mgdl_convex.thresholds`), and the
+multipliers the solver returned.  ``P - D >= 0`` then bounds how far the solution is from the
 program's optimum, whatever the solver claims.  With every pattern enumerated
 (1-D and 2-D grade inputs) the program's optimum is the global optimum of the
 non-convex grade, so the certificate covers that; with sampled patterns it

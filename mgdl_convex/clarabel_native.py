@@ -11,8 +11,10 @@ into ``x``) with ``F = [sign_b D_b Zb]_b`` (n x qB), Clarabel's standard form
     -(t_b, x_b) + s = 0,  s in SOC(q + 1)                 (||x_b|| <= t_b)
     F x + s = upper,  -F x + s = -lower,  s >= 0          (monotone bounds, if any)
 
-When n > qB (and there are no bounds) the loss rows are first compressed by a
-QR factorisation of ``[F, e]``, so the solver sees qB residual rows, not n.
+When n > qB (and there are no bounds) the loss rows are first compressed
+(:func:`mgdl_convex.compression.compress_loss`: samples grouped by their masks, then a
+streamed QR of ``[F, e]`` that never holds F), so the solver sees at most qB residual
+rows, not n.
 The residual is a variable rather than ``P = F'F / n``: forming ``F'F``
 squares the conditioning and cost 3e-7 relative accuracy in the objective in a
 test here.  CVXPY's compilation of the same program costs seconds per round
@@ -29,6 +31,7 @@ import clarabel
 import numpy as np
 import scipy.sparse as sp
 
+from .compression import block_features, compress_loss
 from .faults import GradeTimeLimit
 from .program import BlockSolution, GradeProgram
 from .solvers import SolveStats, check_status
@@ -48,18 +51,6 @@ CLARABEL_STATUS = {
     "NumericalError": "solver_error",
     "InsufficientProgress": "solver_error",
 }
-
-
-def _compress(F: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """``R, Q'e`` and the constant with ``||Fx - e||^2 / 2n = ||Rx - Q'e||^2 / 2n + const``.
-
-    One QR factorisation of ``[F, e]`` (n x (N + 1), n > N): the last column of
-    its R holds ``Q'e`` and, in its last entry, the part of ``e`` outside the
-    range of F.  The solver then sees N residual rows instead of n.
-    """
-    n, N = F.shape
-    R = np.linalg.qr(np.column_stack([F, e]), mode="r")
-    return R[:N, :N], R[:N, N], float(R[N, N] ** 2) / (2 * n)
 
 
 def _settings(options: dict | None) -> clarabel.DefaultSettings:
@@ -87,9 +78,12 @@ def solve_blocks_native(
     n, q = program.Zb.shape
     B = len(pattern)
     N = B * q
-    masks = program.D[:, pattern] * sign
-    F = (masks[:, :, None] * program.Zb[:, None, :]).reshape(n, N)
-    F_loss, e_loss, offset = _compress(F, program.e) if (n > N and not program.bounded) else (F, program.e, 0.0)
+    if n > N and not program.bounded:
+        F_loss, e_loss, const = compress_loss(program.Zb, program.D, program.e, pattern, sign)
+        offset = const / (2 * n)
+    else:
+        F = block_features(program.Zb, program.D[:, pattern], sign)
+        F_loss, e_loss, offset = F, program.e, 0.0
     k = F_loss.shape[0]
     P = sp.block_diag([sp.csc_matrix((N + B, N + B)), sp.identity(k) / n], format="csc")
     c = np.concatenate([np.zeros(N), np.full(B, program.beta), np.zeros(k)])

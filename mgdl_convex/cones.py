@@ -11,7 +11,12 @@ piecewise linear in ``x``, every grade of a 1-D scheme) a sample strictly
 inside a straight stretch of the curve, with both neighbours on its side, is
 such a point.  :func:`interior_samples` finds those samples once per grade and
 :func:`pattern_rows` drops them per pattern; in practice it keeps a few rows
-per pattern out of n.  The solution is still checked against every row.
+per pattern out of n.  On a tensor grid in d dimensions the same test runs
+along the grid lines and diagonals (:func:`sample_orders`: one ordering per
+direction) and a sample is dropped if it is implied along any of them.  Any ordering
+is safe: a dropped point lies strictly between two points of its own side, so
+it is not a vertex of their hull, and every vertex is kept.  The solution is
+still checked against every row.
 
 **Pricing.**  For a residual ``r`` the largest correlation of a unit neuron on
 pattern ``i`` is (Moreau's decomposition)::
@@ -24,6 +29,10 @@ non-negative least-squares problem on the q x rows matrix ``G^T``).
 ``||c_i||`` is an upper bound used to skip patterns cheaply.  kappa is the
 quantity of THEORY section 3: the zero block (i, sign) is optimal iff its
 kappa is at most beta.
+
+Every pattern of a 1-D input (a :class:`~mgdl_convex.thresholds.ThresholdPatterns`)
+has its cone rows and kappa in closed form, in O(n) for all of them together; the
+functions below hand those over to it.
 """
 
 from __future__ import annotations
@@ -31,43 +40,79 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import nnls
 
-__all__ = ["interior_samples", "pattern_rows", "cone_rows", "project_to_cone", "pattern_kappa"]
+from .thresholds import ThresholdPatterns
+
+__all__ = ["sample_orders", "interior_samples", "pattern_rows", "cone_rows", "project_to_cone", "pattern_kappa"]
+
+
+def sample_orders(X: np.ndarray) -> np.ndarray:
+    """Orderings of the samples ``X`` (n x d) whose neighbours the row reduction compares.
+
+    1-D: ``argsort(x)``, shape (n,).  d-D: on a tensor grid, its lines along every axis and,
+    up to d = 3, along the diagonals of every pair of axes (near a kink of the features one of
+    them usually runs alongside it), shape (k, n).  On scattered samples they are harmless.
+    """
+    X = np.asarray(X, dtype=float)
+    n, d = X.shape
+    if d == 1:
+        return np.argsort(X[:, 0], kind="stable")
+    ranks = [np.unique(X[:, k], return_inverse=True)[1].ravel() for k in range(d)]
+    orders = []
+    for k in range(d):  # the other coordinates fixed, coordinate k increasing
+        orders.append(np.lexsort([ranks[k], *(ranks[j] for j in range(d) if j != k)]))
+    if d <= 3:
+        for k in range(d):
+            for m in range(k + 1, d):
+                rest = [ranks[j] for j in range(d) if j not in (k, m)]
+                for s in (1, -1):  # along e_k + s e_m: r_m - s r_k and the rest fixed
+                    orders.append(np.lexsort([ranks[k], ranks[m] - s * ranks[k], *rest]))
+    return np.array(orders)
+
+
+def _orders(order: np.ndarray | None) -> np.ndarray | None:
+    return None if order is None else np.atleast_2d(order)
 
 
 def interior_samples(Zb: np.ndarray, order: np.ndarray | None, rtol: float = 1e-10) -> np.ndarray:
-    """Boolean mask: samples whose row lies on the segment between their two neighbours.
+    """Boolean (k, n): sample j's row lies on the segment between its two neighbours in ordering i.
 
-    ``order`` sorts the samples along the input curve (``argsort(x)`` for 1-D ``x``);
+    ``order`` is one ordering (``argsort(x)`` for 1-D ``x``) or k of them (:func:`sample_orders`);
     with ``order=None`` no sample is declared interior.
     """
     n = Zb.shape[0]
-    interior = np.zeros(n, dtype=bool)
-    if order is None or n < 3:
+    orders = _orders(order)
+    interior = np.zeros((0 if orders is None else len(orders), n), dtype=bool)
+    if orders is None or n < 3:
         return interior
-    a, b, c = Zb[order[:-2]], Zb[order[1:-1]], Zb[order[2:]]
-    ac, ab = c - a, b - a
-    t = np.einsum("ij,ij->i", ab, ac) / np.maximum(np.einsum("ij,ij->i", ac, ac), 1e-300)
-    off = np.linalg.norm(ab - t[:, None] * ac, axis=1)
-    scale = np.maximum(np.linalg.norm(b, axis=1), 1.0)
-    inside = (t > 0) & (t < 1) & (off <= rtol * scale)
-    interior[order[1:-1]] = inside
+    scale = np.maximum(np.linalg.norm(Zb, axis=1), 1.0)
+    for i, o in enumerate(orders):
+        a, b, c = Zb[o[:-2]], Zb[o[1:-1]], Zb[o[2:]]
+        ac, ab = c - a, b - a
+        t = np.einsum("ij,ij->i", ab, ac) / np.maximum(np.einsum("ij,ij->i", ac, ac), 1e-300)
+        off = np.linalg.norm(ab - t[:, None] * ac, axis=1)
+        interior[i, o[1:-1]] = (t > 0) & (t < 1) & (off <= rtol * scale[o[1:-1]])
     return interior
 
 
 def pattern_rows(D_col: np.ndarray, interior: np.ndarray, order: np.ndarray | None) -> np.ndarray:
     """Row indices that define the cone of one pattern (all rows if no order is known)."""
-    if order is None:
+    orders = _orders(order)
+    if orders is None:
         return np.arange(D_col.size)
-    d = D_col[order]
-    same = np.zeros(d.size, dtype=bool)
-    same[1:-1] = (d[1:-1] == d[:-2]) & (d[1:-1] == d[2:])
     drop = np.zeros(D_col.size, dtype=bool)
-    drop[order] = same
-    return np.flatnonzero(~(drop & interior))
+    for o, inside in zip(orders, interior):
+        d = D_col[o]
+        same = np.zeros(d.size, dtype=bool)
+        same[1:-1] = (d[1:-1] == d[:-2]) & (d[1:-1] == d[2:])
+        drop[o[same]] |= inside[o[same]]
+    return np.flatnonzero(~drop)
 
 
-def cone_rows(Zb: np.ndarray, D: np.ndarray, order: np.ndarray | None) -> list[np.ndarray]:
-    """:func:`pattern_rows` for every pattern (columns of D)."""
+def cone_rows(Zb: np.ndarray, D: np.ndarray | ThresholdPatterns, order: np.ndarray | None):
+    """:func:`pattern_rows` for every pattern (columns of D): a list, or a lazy sequence for threshold patterns."""
+    if isinstance(D, ThresholdPatterns):
+        D.check_input(Zb)
+        return D.cone_rows()
     interior = interior_samples(Zb, order)
     return [pattern_rows(D[:, i], interior, order) for i in range(D.shape[1])]
 
@@ -82,11 +127,15 @@ def project_to_cone(c: np.ndarray, G: np.ndarray) -> np.ndarray:
     return c + G.T @ lam
 
 
+#: bytes of the float copy of D's columns that pricing holds at a time
+PRICING_CHUNK_BYTES = 2**26
+
+
 def pattern_kappa(
     Zb: np.ndarray,
-    D: np.ndarray,
+    D: np.ndarray | ThresholdPatterns,
     r: np.ndarray,
-    rows: list[np.ndarray],
+    rows,
     threshold: float = 0.0,
     candidates: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -95,19 +144,31 @@ def pattern_kappa(
     Patterns whose cheap bound ``||c_i||`` is at most ``threshold`` are not
     projected: their entries hold that bound instead (an upper bound of kappa,
     enough to show they are at most ``threshold``).  ``candidates`` restricts
-    the work to some patterns; the others get ``nan``.
+    the work to some patterns; the others get ``nan``.  Threshold patterns
+    get the exact kappa everywhere (it costs O(n) for all of them).
     """
     n, P = D.shape
+    if isinstance(D, ThresholdPatterns):
+        D.check_input(Zb)
+        kap = D.kappa(r)
+        if candidates is not None:
+            out = np.full((P, 2), np.nan)
+            out[candidates] = kap[candidates]
+            return out
+        return kap
     out = np.full((P, 2), np.nan)
     idx = np.arange(P) if candidates is None else np.asarray(candidates)
     if idx.size == 0:
         return out
-    # c_i = Zb' D_i r / n for all candidates, in column chunks (D can be n x 2n)
+    # c_i = Zb' D_i r / n for all candidates, a few columns of D at a time in float
+    # (a bool operand would send the product to numpy's slow mixed-type loop; D' Zr, not Zr' D,
+    # measured 25x faster here)
     C = np.empty((Zb.shape[1], idx.size))
     Zr = Zb * r[:, None]
-    for start in range(0, idx.size, 4096):
-        cols = idx[start : start + 4096]
-        C[:, start : start + cols.size] = Zr.T @ D[:, cols] / n
+    step = max(1, min(4096, PRICING_CHUNK_BYTES // (8 * n)))
+    for start in range(0, idx.size, step):
+        cols = idx[start : start + step]
+        C[:, start : start + cols.size] = (D[:, cols].astype(np.float64).T @ Zr).T / n
     bound = np.linalg.norm(C, axis=0)
     out[idx, :] = bound[:, None]
     for k in np.flatnonzero(bound > threshold):

@@ -23,14 +23,16 @@ given the remaining time for each solve.
 **Memory guard.**  Before a grade's program is built its size is estimated
 (bytes per constraint-matrix entry measured here: about 60 for CVXPY's
 compilation of the direct program, which peaked at 2.7 GB for 46 million
-entries); a program that would not fit in 80% of physical memory is refused
-with advice instead of being swapped to death.
+entries; the working set's terms are listed in :func:`estimate_bytes`); a
+program that would not fit in 80% of physical memory is refused with advice
+instead of being swapped to death.
 """
 
 from __future__ import annotations
 
 import os
 
+from .compression import ROW_CHUNK_BYTES, SAMPLE_CHUNK
 from .solvers import SolverError
 
 __all__ = ["GradeTimeLimit", "ROBUST_OPTIONS", "FALLBACK", "attempts_for", "estimate_bytes", "check_memory"]
@@ -58,13 +60,28 @@ def attempts_for(solver: str, options: dict | None) -> list[tuple[str, dict | No
     ]
 
 
-def estimate_bytes(n: int, q: int, n_patterns: int, width: int, formulation: str) -> int:
-    """Rough peak memory of one grade's solve."""
-    patterns = n * n_patterns  # the boolean pattern matrix
+def estimate_bytes(
+    n: int, q: int, n_patterns: int, width: int, formulation: str, dense_patterns: bool = True
+) -> int:
+    """Rough peak memory of one grade's solve.
+
+    The pattern matrix: n x P bytes, or O(n + P) for the implicit threshold patterns of a
+    1-D input (``dense_patterns=False``).  Direct formulation: CVXPY's compilation.  Working
+    set: the n x q input and its copies, the per-round n x B arrays (masks, predictions,
+    row checks; B up to the width plus 16 entering blocks), the streamed compression (its
+    chunks and the (qB + 1)-square R: nothing n x qB) and Clarabel's factorisation of the
+    qB compressed rows.
+    """
+    patterns = n * n_patterns if dense_patterns else 40 * (n + n_patterns)
     if formulation == "direct":
         return patterns + 60 * 6 * n * q * n_patterns  # 3 n q P entries for each of V and W
-    dense = 8 * n * q * max(width, 1) * 6  # F and its copies (QR, CSC, KKT)
-    return patterns + dense + 8 * n * q * 4
+    B = max(width, 1) + 16
+    N = q * B
+    inputs = 8 * n * q * 4
+    per_round = 8 * n * B * 6
+    compression = 2 * ROW_CHUNK_BYTES + 8 * SAMPLE_CHUNK * (q + 2 * B) + 3 * 8 * (N + 1) ** 2
+    solver = 6 * 8 * N**2
+    return patterns + inputs + per_round + compression + solver
 
 
 def physical_memory() -> int | None:
@@ -74,8 +91,10 @@ def physical_memory() -> int | None:
         return None
 
 
-def check_memory(n: int, q: int, n_patterns: int, width: int, formulation: str) -> None:
-    need = estimate_bytes(n, q, n_patterns, width, formulation)
+def check_memory(
+    n: int, q: int, n_patterns: int, width: int, formulation: str, dense_patterns: bool = True
+) -> None:
+    need = estimate_bytes(n, q, n_patterns, width, formulation, dense_patterns)
     have = physical_memory()
     if have is not None and need > 0.8 * have:
         raise MemoryError(

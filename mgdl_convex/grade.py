@@ -176,7 +176,7 @@ def fit_grade(
     n, q = Zb.shape
     deadline = None if settings.time_limit is None else t_start + settings.time_limit
     patterns = make_patterns(Zb, settings.patterns, settings.n_patterns, rng)
-    check_memory(n, q, patterns.n_patterns, settings.width, settings.formulation)
+    check_memory(n, q, patterns.n_patterns, settings.width, settings.formulation, isinstance(patterns.D, np.ndarray))
     time_patterns = time.perf_counter() - t_start
     rows = cone_rows(Zb, patterns.D, order)  # computed once, shared by every pricing below
     kappa_all = pattern_kappa(Zb, patterns.D, e, rows)

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import scipy.sparse
 
+from .cones import sample_orders
 from .grade import GradeResult, GradeSettings, fit_grade
 from .io import load_model, save_model
 from .network import GradeLayer, carry_columns, forward
@@ -315,7 +316,7 @@ class MultigradeRegressor:
             if not np.any(e):
                 self.stop_reason_ = f"zero residual before grade {k + 1}: nothing left to fit"
                 break
-            order = np.argsort(X[:, 0], kind="stable") if d == 1 else None
+            order = sample_orders(X)
             try:
                 layer, result = fit_grade(k + 1, Zb, e, settings, rng, order)
             except (SolverError, MemoryError) as err:

@@ -11,7 +11,10 @@ split (THEORY section 3).  This module produces those splits:
   all-ones or all-zero split when the features are large).  Duplicates and the
   all-zero pattern are dropped.  ``complete = False``.
 * **all, 1-D input**: the splits of points on a line are the thresholds
-  ``{x >= t}`` and ``{x <= t}``: at most ``2n - 1`` non-zero patterns.
+  ``{x >= t}`` and ``{x <= t}``: at most ``2n - 1`` non-zero patterns, held implicitly
+  (:class:`mgdl_convex.thresholds.ThresholdPatterns`: sorted samples, not an n x (2n - 1)
+  matrix, and kappa of all of them in O(n)), so every 1-D grade input gets all its
+  patterns at any n.
 * **all, 2-D input**: every closed half-plane split of a finite planar point
   set can be moved, without changing it, until its boundary line passes
   through two samples; the samples *on* that line are then assigned by a
@@ -20,7 +23,8 @@ split (THEORY section 3).  This module produces those splits:
   patterns, O(n^3) work: practical up to a few hundred samples.
 
 Patterns are stored as a boolean matrix ``D`` of shape (n, P), one column per
-pattern, with the gates that realise them where they are known (q x P).
+pattern (for 1-D input an object that behaves like one where the solver reads it), with
+the gates that realise them where they are known (q x P).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from .thresholds import ThresholdPatterns
 
 __all__ = ["Patterns", "sample_patterns", "enumerate_patterns", "make_patterns"]
 
@@ -38,14 +44,15 @@ class Patterns:
 
     Attributes
     ----------
-    D : (n, P) bool array, ``D[j, i] = 1[Zb_j u_i >= 0]``.
+    D : (n, P) bool array, ``D[j, i] = 1[Zb_j u_i >= 0]``; for every pattern of a 1-D input a
+        :class:`~mgdl_convex.thresholds.ThresholdPatterns` (the same entries, never stored).
     gates : (q, P) float array, a gate realising each pattern; None for the 2-D
         enumeration (its patterns come from lines, not from stored gates).
     complete : True when ``D`` holds every pattern the input admits.
     method : "sampled" or "all".
     """
 
-    D: np.ndarray
+    D: np.ndarray | ThresholdPatterns
     gates: np.ndarray | None
     complete: bool
     method: str
@@ -71,23 +78,13 @@ def sample_patterns(Zb: np.ndarray, n_gates: int, rng: np.random.Generator) -> P
     anchors = rng.integers(0, n, size=n_gates)
     bias = -np.einsum("ij,ji->i", Zb[anchors, :-1], W)
     gates = np.vstack([W, bias[None, :]])
-    D = Zb @ gates >= 0
+    D = np.empty((n, n_gates), dtype=bool)
+    step = max(1, 2**22 // max(n_gates, 1))  # rows per chunk: the float product stays small
+    for start in range(0, n, step):
+        D[start : start + step] = Zb[start : start + step] @ gates >= 0
     keep = _unique_columns(D)
     D, gates = D[:, keep], gates[:, keep]
     return Patterns(D=D, gates=gates, complete=False, method="sampled")
-
-
-def _enumerate_1d(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    values = np.unique(x)
-    mids = np.concatenate([[values[0] - 1.0], (values[:-1] + values[1:]) / 2, [values[-1] + 1.0]])
-    # {x >= t} for t below every value (all ones) and between consecutive values
-    upper = [np.array([1.0, -t]) for t in mids[:-1]]
-    # {x <= t} for t between consecutive values (t above all values is all ones again)
-    lower = [np.array([-1.0, t]) for t in mids[1:-1]]
-    gates = np.array(upper + lower).T
-    # compare directly (a float n x 2n product would cost 8x the memory of the boolean result)
-    D = np.hstack([x[:, None] >= mids[None, :-1], x[:, None] <= mids[None, 1:-1]])
-    return gates, D
 
 
 def _enumerate_2d(P: np.ndarray) -> np.ndarray:
@@ -114,34 +111,31 @@ def enumerate_patterns(Zb: np.ndarray) -> Patterns:
     """All non-zero patterns of a 1-D or 2-D grade input (see module docstring)."""
     n, q = Zb.shape
     if q == 2:
-        gates, D = _enumerate_1d(Zb[:, 0])
-    elif q == 3:
-        D = _enumerate_2d(Zb[:, :2])
-        gates = None
-    else:
+        D = ThresholdPatterns(Zb[:, 0])
+        return Patterns(D=D, gates=D.gates, complete=True, method="all")
+    if q != 3:
         raise ValueError(
             f"patterns='all' needs a grade input of dimension 1 or 2, got {q - 1}; "
             "use patterns='sampled' (or 'auto', which enumerates only where possible)"
         )
-    keep = _unique_columns(D)
-    return Patterns(D=D[:, keep], gates=None if gates is None else gates[:, keep], complete=True, method="all")
+    D = _enumerate_2d(Zb[:, :2])
+    return Patterns(D=D[:, _unique_columns(D)], gates=None, complete=True, method="all")
 
 
-#: "auto" enumerates only up to this many samples (1-D: 2n - 1 patterns; 2-D: O(n^2))
-AUTO_MAX_SAMPLES = {2: 4096, 3: 200}
+#: "auto" enumerates 2-D inputs only up to this many samples (O(n^2) patterns); 1-D inputs always
+AUTO_MAX_SAMPLES_2D = 200
 
 
 def make_patterns(Zb: np.ndarray, method: str, n_gates: int, rng: np.random.Generator) -> Patterns:
     """Patterns by ``method``: "sampled", "all", or "auto".
 
-    "auto" enumerates all patterns where the input is 1-D (up to 4096 samples) or 2-D
-    (up to 200 samples) and samples ``n_gates`` gates otherwise: pricing every one of
-    2n - 1 patterns in every working-set round dominates the solve beyond that.
+    "auto" enumerates all patterns where the input is 1-D (any n: they are priced in O(n))
+    or 2-D (up to 200 samples: O(n^2) patterns) and samples ``n_gates`` gates otherwise.
     The grade records which it was (``patterns_complete``).
     """
     if method == "auto":
-        limit = AUTO_MAX_SAMPLES.get(Zb.shape[1], 0)
-        method = "all" if Zb.shape[0] <= limit else "sampled"
+        q = Zb.shape[1]
+        method = "all" if q == 2 or (q == 3 and Zb.shape[0] <= AUTO_MAX_SAMPLES_2D) else "sampled"
     if method == "all":
         return enumerate_patterns(Zb)
     if method == "sampled":

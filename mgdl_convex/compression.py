@@ -1,0 +1,192 @@
+"""The loss rows of a restricted grade program, compressed without ever holding them.
+
+For the blocks ``b = 1..B`` kept by the working set (pattern ``D_b``, sign ``s_b``) the loss
+is ``||F x - e||^2 / (2n)`` with ``F = [s_b D_b Zb]_b`` (n x qB): row j of F is the
+Kronecker product ``m_j (x) Zb_j`` of the sample's signed mask ``m_j = (s_b D_jb)_b`` and
+its input row.  Dense, F takes 8 n qB bytes (3.3 GB at n = 2^18, q = 33, B = 48) and its QR
+2 n (qB)^2 flops.  :func:`compress_loss` returns ``R``, ``Q'e`` and a constant with::
+
+    ||F x - e||^2 = ||R x - Q'e||^2 + const      for every x,
+
+in two steps, each an orthogonal transformation of the rows (no normal equations, so no
+squared conditioning):
+
+1. **Samples with the same mask share one block structure.**  On a group G of samples
+   with one mask m, ``F_G x = Zb_G y`` with ``y = (m (x) I_q) x``; the QR factorisation of
+   ``[Zb_G, e_G]`` turns the group's rows into the q rows ``m (x) R_G`` with right-hand
+   side ``Q_G' e_G``, plus the constant ``rho_G^2`` (its last diagonal entry, the part of
+   ``e_G`` outside the range of ``Zb_G``); an SVD of ``R_G`` then keeps only its numerical
+   rank of rows (two for samples along a straight stretch of a curve).  A mask changes only where a sample crosses one
+   of the B gates, so on samples along a curve or a surface (every grade of a 1-D or 2-D
+   scheme) the groups are few and n rows become a few thousand.
+2. **Streamed QR.**  The rows left are taken in chunks, ``R <- qr([R; F_chunk, e_chunk])``,
+   keeping only the (qB + 1)-square triangle: its last column holds ``Q'e`` and its last
+   diagonal entry the part of e outside the range of F.  If no more than qB rows are left
+   they are returned as they are.
+
+Samples are read ``sample_chunk`` at a time (masks included), and rows are factored
+``row_chunk_bytes`` at a time: memory is O((qB)^2 + chunks), whatever n.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+
+__all__ = ["block_features", "compress_loss"]
+
+SAMPLE_CHUNK = 2**15
+ROW_CHUNK_BYTES = 2**25
+RANK_RTOL = 1e-13
+
+
+def block_features(Z: np.ndarray, masks: np.ndarray, sign: np.ndarray) -> np.ndarray:
+    """Rows ``(sign * mask_j) (x) Z_j``: the k x qB matrix F of the rows ``Z`` (k x q) with ``masks`` (k x B)."""
+    k, q = Z.shape
+    return ((masks * sign)[:, :, None] * Z[:, None, :]).reshape(k, q * masks.shape[1])
+
+
+def _groups(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Samples with equal mask rows: (samples sorted by group, their group ids, sizes of the groups)."""
+    k = masks.shape[0]
+    packed = np.packbits(masks, axis=1)
+    keys = np.zeros((k, -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
+    keys[:, : packed.shape[1]] = packed
+    keys = keys.view(np.uint64)  # a few integer sort keys per sample, not a byte-string sort
+    by_group = np.lexsort(keys.T[::-1])
+    sorted_keys = keys[by_group]
+    first = np.r_[True, np.any(sorted_keys[1:] != sorted_keys[:-1], axis=1)]
+    return by_group, np.cumsum(first) - 1, np.diff(np.r_[np.flatnonzero(first), k])
+
+
+def _merge(items: np.ndarray, group: np.ndarray, fan_in: int) -> tuple[np.ndarray, np.ndarray]:
+    """QR of up to ``fan_in`` consecutive items (stacked rows) of the same group, all in one batched call."""
+    k = group.size
+    first = np.r_[True, group[1:] != group[:-1]]
+    slot = (np.arange(k) - np.maximum.accumulate(np.where(first, np.arange(k), 0))) % fan_in
+    block = np.cumsum(slot == 0) - 1
+    buf = np.zeros((block[-1] + 1, fan_in) + items.shape[1:])
+    buf[block, slot] = items
+    R = np.linalg.qr(buf.reshape(block[-1] + 1, -1, items.shape[2]), mode="r")
+    return R, group[slot == 0]
+
+
+def _group_triangles(A: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """R of the rows of ``A`` in each group (rows sorted by group), shape (groups, w, w).
+
+    A tree of batched QRs (blocks of 2w rows, then four triangles at a time): a few numpy
+    calls on small matrices, whatever the number and the sizes of the groups.
+    """
+    w = A.shape[1]
+    items, group = _merge(A[:, None, :], group, 2 * w)
+    while group.size > 1 and np.any(group[1:] == group[:-1]):
+        items, group = _merge(items, group, 4)
+    return items
+
+
+def _group_rows(Z: np.ndarray, masks: np.ndarray, e: np.ndarray):
+    """Step 1 on some samples: rows (Z, masks, e) and the constant; groups of more than q samples compressed.
+
+    A group's triangle ``[R_G, r_G; 0, rho_G]`` of ``[Zb_G, e_G]`` is reduced further by the SVD
+    ``R_G = U S V'``: the rows ``S V'`` with right-hand side ``U' r_G``, dropping the directions
+    with ``s_i <= RANK_RTOL s_1`` (their right-hand side goes to the constant).  Samples along
+    a straight stretch of a curve give rank 2: two rows, not q.
+    """
+    q = Z.shape[1]
+    by_group, group_sorted, counts = _groups(masks)
+    alone = np.empty(by_group.size, dtype=bool)
+    alone[by_group] = counts[group_sorted] <= q
+    members = by_group[~alone[by_group]]
+    if members.size == 0:
+        return Z, masks, e, 0.0
+    group = group_sorted[~alone[by_group]]
+    R = _group_triangles(np.column_stack([Z[members], e[members]]), group)
+    U, S, Vt = np.linalg.svd(R[:, :q, :q])
+    rhs = np.einsum("gij,gi->gj", U, R[:, :q, q])
+    keep = S > RANK_RTOL * S[:, :1]
+    const = float(np.sum(R[:, q, q] ** 2) + np.sum(rhs[~keep] ** 2))
+    group_masks = masks[members[np.r_[True, group[1:] != group[:-1]]]]
+    rows = (S[:, :, None] * Vt)[keep]
+    kept_masks = group_masks[np.nonzero(keep)[0]]
+    return (
+        np.concatenate([Z[alone], rows]),
+        np.concatenate([masks[alone], kept_masks]),
+        np.concatenate([e[alone], rhs[keep]]),
+        const,
+    )
+
+
+class _StreamedQR:
+    """Step 2: rows arrive in pieces; R of ``[F, e]`` is updated once a chunk has gathered."""
+
+    def __init__(self, q: int, sign: np.ndarray, row_chunk_bytes: int):
+        self.sign = sign
+        self.width = q * sign.size + 1  # columns of [F, e]
+        self.chunk_rows = max(2 * self.width, row_chunk_bytes // (8 * self.width))
+        self.R = None
+        self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.count = 0
+
+    def add(self, Z: np.ndarray, masks: np.ndarray, e: np.ndarray) -> None:
+        self.pending.append((Z, masks, e))
+        self.count += e.size
+        if self.count >= self.chunk_rows:
+            self._factor()
+
+    def _rows(self) -> tuple[np.ndarray, np.ndarray]:
+        Z, masks, e = (np.concatenate(parts) for parts in zip(*self.pending))
+        self.pending, self.count = [], 0
+        return block_features(Z, masks, self.sign), e
+
+    def _factor(self) -> None:
+        F, e = self._rows()
+        top = 0 if self.R is None else self.R.shape[0]
+        A = np.empty((top + e.size, self.width), order="F")
+        if top:
+            A[:top] = self.R
+        A[top:, :-1] = F
+        A[top:, -1] = e
+        del F
+        self.R = sla.qr(A, mode="r", overwrite_a=True, check_finite=False)[0]
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """``(F_loss, e_loss, const)``: R and Q'e, or the rows as they are if there are no more than qB."""
+        N = self.width - 1
+        if self.R is None and self.count <= N:
+            if not self.pending:
+                return np.zeros((0, N)), np.zeros(0), 0.0
+            F, e = self._rows()
+            return F, e, 0.0
+        if self.pending:
+            self._factor()
+        R = self.R  # at least N + 1 rows: a chunk holds at least that many
+        return R[:N, :N], R[:N, N], float(R[N, N]) ** 2
+
+
+def compress_loss(
+    Zb: np.ndarray,
+    D,
+    e: np.ndarray,
+    pattern: np.ndarray,
+    sign: np.ndarray,
+    sample_chunk: int = SAMPLE_CHUNK,
+    row_chunk_bytes: int = ROW_CHUNK_BYTES,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(F_loss, e_loss, const)`` with ``||F x - e||^2 = ||F_loss x - e_loss||^2 + const`` (module docstring).
+
+    ``F = [sign_b D[:, pattern_b] Zb]_b``; ``D`` is read ``sample_chunk`` rows at a time.
+    ``F_loss`` has at most qB rows.
+    """
+    n, q = Zb.shape
+    sign = np.asarray(sign, dtype=float)
+    if sign.size == 0:
+        return np.zeros((0, 0)), np.zeros(0), float(e @ e)
+    stream = _StreamedQR(q, sign, row_chunk_bytes)
+    const = 0.0
+    for start in range(0, n, sample_chunk):
+        rows = slice(start, start + sample_chunk)
+        Z, masks, r, c = _group_rows(Zb[rows], D[rows, pattern], e[rows])
+        stream.add(Z, masks, r)
+        const += c
+    F_loss, e_loss, c = stream.result()
+    return F_loss, e_loss, const + c
