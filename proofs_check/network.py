@@ -12,7 +12,8 @@ half-widths h, every quantity of the network is kept as ``v(x) in a . (x - c) + 
 * a neuron's pre-activation is an affine combination of forms, hence a form; its range on B
   is ``b +- (|a| . h + r)``;
 * a neuron that is on over all of B passes its form on unchanged, one that is off gives 0,
-  and only an *unstable* one (range straddling 0) is replaced by the interval ``[0, upper]``.
+  and only an *unstable* one (range ``[l, u]`` straddling 0) is relaxed: ``lam v + [0, m]`` with
+  ``lam = u / (u - l)`` and ``m = -lam l`` (:func:`_relu`), which keeps part of its dependence on x.
 
 So neurons of fixed sign fold into one exact affine map and only unstable ones cost width,
 which shrinks with the box (bounding boxes of linear regions are avoided: slivers make them
@@ -102,16 +103,32 @@ def _spread(F: Forms, h: np.ndarray) -> np.ndarray:
 
 
 def _relu(F: Forms, h: np.ndarray) -> Forms:
-    """Forms of relu(F): passed on where certainly on, 0 where certainly off, ``[0, upper]`` where unstable."""
+    """Forms of relu(F): passed on where certainly on, 0 where certainly off, a relaxation where unstable.
+
+    An unstable neuron (pre-activation v with range ``[l, u]``, l < 0 < u) keeps a multiple of its
+    form: for any ``lam`` in [0, 1], ``relu(v) - lam v`` lies in ``[0, m]``, ``m = max(-lam l,
+    (1 - lam) u)`` (it is convex in v, 0 at v = 0); ``lam = u / (u - l)`` makes both ends equal
+    (the zonotope relaxation of Singh et al., NeurIPS 2018).  So ``relu(v) in lam v + m/2 +- m/2``,
+    and the dependence on x survives into the next grade instead of becoming an interval.
+    """
     spread = _spread(F, h)
     on = F.b - spread >= 0  # exact sign of a float difference: certified
     off = F.b + spread <= 0
     unstable = ~(on | off)
-    up = (F.b + spread) * (1 + 2 * U)
-    A = np.where(on[:, :, None], F.A, 0.0)
-    half = np.where(unstable, up / 2, 0.0)
-    b = np.where(on, F.b, half)
-    r = np.where(on, F.r, half)
+    with np.errstate(all="ignore"):  # inf or NaN forms stay non-finite: the searches then fail closed
+        lo = np.nextafter(F.b - spread, -np.inf)  # <= the pre-activation on the box
+        up = np.nextafter(F.b + spread, np.inf)  # >= it
+        lam = np.where(unstable, up / (up - lo), 0.0)
+        lam = np.where(np.isfinite(lam), np.clip(lam, 0.0, 1.0), 0.0)  # any lam in [0, 1] is sound
+        gap = np.nextafter(np.maximum(np.nextafter(-lam * lo, np.inf), np.nextafter((1 - lam) * up, np.inf)), np.inf)
+        A_unstable = lam[:, :, None] * F.A
+        b_unstable = lam * F.b + gap / 2
+        g = _gamma(8 + h.shape[1])
+        mag = np.einsum("bmd,bd->bm", np.abs(A_unstable), h) + np.abs(F.b) + gap
+        r_unstable = (lam * F.r + gap / 2 + g * mag) * (1 + g)
+    A = np.where(on[:, :, None], F.A, np.where(unstable[:, :, None], A_unstable, 0.0))
+    b = np.where(on, F.b, np.where(unstable, b_unstable, 0.0))
+    r = np.where(on, F.r, np.where(unstable, r_unstable, 0.0))
     return Forms(A, b, r)
 
 

@@ -250,7 +250,7 @@ def test_rigorous_first_grade_certificate_and_a_perturbed_grade():
 
 def test_2d_affine_forms_contain_the_network_on_random_boxes(rng):
     """The float64 forms with their rounding-error radii contain the forward pass at points of each box."""
-    from proofs_check.bounds2d import approximant_forms
+    from proofs_check.network import approximant_forms
 
     m = MultigradeRegressor(n_grades=3, width=12, patterns="sampled", n_patterns=40, random_state=2)
     m.fit_target(get_target("osc2d"), samples=100)
@@ -271,17 +271,17 @@ def test_2d_affine_forms_contain_the_network_on_random_boxes(rng):
 
 def test_2d_lp_enclosures_contain_known_integrals():
     """int |f|^2 of osc2d over the unit square is exactly 3/8; a trained grade's against a fine quadrature."""
-    from proofs_check.bounds2d import LpEnclosure2D
+    from proofs_check.boundsnd import LpEnclosureND
 
     target = get_target("osc2d")
     domain = [(0.0, 1.0), (0.0, 1.0)]
-    f_only = LpEnclosure2D([], target, domain, 0, (1, 2))
+    f_only = LpEnclosureND([], target, domain, 0, (1, 2))
     f_only.refine(16384)
     e = f_only.enclosure(2)
     assert e.lower <= 0.375 <= e.upper and e.upper - e.lower < 0.05
     m = MultigradeRegressor(n_grades=1, width=8, patterns="sampled", n_patterns=40, random_state=0)
     m.fit_target(target, samples=100)
-    enc = LpEnclosure2D(m.layers_, target, domain, 1, (1, 2, 4))
+    enc = LpEnclosureND(m.layers_, target, domain, 1, (1, 2, 4))
     enc.refine(8192)
     mid = (np.arange(1500) + 0.5) / 1500
     X = np.stack(np.meshgrid(mid, mid, indexing="ij"), -1).reshape(-1, 2)
@@ -293,7 +293,7 @@ def test_2d_lp_enclosures_contain_known_integrals():
 
 def test_2d_lp_enclosure_with_an_unbounded_gradient_stays_valid():
     """|x - (1/2, 1/2)| has no derivative at the centre: boxes there stay unbounded, nothing turns NaN."""
-    from proofs_check.bounds2d import LpEnclosure2D
+    from proofs_check.boundsnd import LpEnclosureND
 
     def norm(x, m):
         return m.sqrt((x[0] - 0.5) ** 2 + (x[1] - 0.5) ** 2)
@@ -301,7 +301,7 @@ def test_2d_lp_enclosure_with_an_unbounded_gradient_stays_valid():
     cone = Target(
         "cone", ((0.0, 1.0), (0.0, 1.0)), norm, lambda x, m: [(x[0] - 0.5) / norm(x, m), (x[1] - 0.5) / norm(x, m)]
     )
-    enc = LpEnclosure2D([], cone, [(0.0, 1.0), (0.0, 1.0)], 0, (2,))
+    enc = LpEnclosureND([], cone, [(0.0, 1.0), (0.0, 1.0)], 0, (2,))
     enc.refine(2048)
     lo, hi = enc.enclosure(2).lower, enc.enclosure(2).upper
     assert not math.isnan(lo) and not math.isnan(hi)

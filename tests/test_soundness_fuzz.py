@@ -24,7 +24,7 @@ from mgdl_convex import get_target
 from mgdl_convex.network import GradeLayer
 from mgdl_convex.targets import Target
 from proofs_check.bounds1d import Residual, lp_integrals, prove_monotone, sup_abs
-from proofs_check.bounds2d import LpEnclosure2D, prove_monotone_2d, sup_abs_2d
+from proofs_check.boundsnd import LpEnclosureND, prove_monotone_nd, sup_abs_nd
 from proofs_check.pieces import exact_pieces
 
 BLOCKS_1D, CASES_1D, SLOW_BLOCKS_1D = 12, 30, 100  # make test: 360 cases; -m slow: 3000
@@ -229,7 +229,7 @@ def _case_2d(seed, side, tally):
     f = target(X)
     G, err = _forward(layers, X)
     k = int(rng.integers(0, K + 1))
-    sup = sup_abs_2d(layers, target, domain, k, rtol=1e-3, max_boxes=300)
+    sup = sup_abs_nd(layers, target, domain, k, rtol=1e-3, max_boxes=300)
     e = sup.enclosure
     assert np.all(np.abs(f - G[k]) <= e.upper + err[k] + 1e-15), (seed, "2-D sup below a brute-force value")
     if e.lower > 0:
@@ -237,7 +237,7 @@ def _case_2d(seed, side, tally):
     tally["sup"] += 1
     steep = any(np.max(np.abs(layer.hidden[:-1])) > 50 for layer in layers)
     if not steep:  # a ridge narrower than the quadrature cells would fool the brute force, not the enclosure
-        enc = LpEnclosure2D(layers, target, domain, k, (1, 2))
+        enc = LpEnclosureND(layers, target, domain, k, (1, 2))
         enc.refine(256)
         q = []
         for n in (side // 2, side):
@@ -250,7 +250,7 @@ def _case_2d(seed, side, tally):
             assert enc.enclosure(p).lower - slack <= q[1][p] <= enc.enclosure(p).upper + slack, (seed, p, "2-D L^p")
         tally["lp"] += 1
     k = 1 if f_min is not None else int(rng.integers(1, K + 1))
-    search = prove_monotone_2d(layers, target, domain, k, max_boxes=600, stop_at_first=False)
+    search = prove_monotone_nd(layers, target, domain, k, max_boxes=600, stop_at_first=False)
     for c in search.counterexamples:
         ball = excess_ball(layers, target, c.point, k)
         assert ball > 0 and ball.upper() >= c.excess, (seed, c)
