@@ -7,7 +7,8 @@ mean-value form encloses it::
     e(I)  in  e(m) + e'(I) [-r, r],      e'(I) = f'(I) - S
 
 and where ``f'`` is not bounded on I (a cusp such as ``sqrt|x - 0.3|``) the natural extension
-``f(I) - (S I + T)`` is used instead.  Three branch-and-bound searches use it:
+``f(I) - (S I + T)`` is used instead; it is also used throughout for a target not declared
+continuous (a jump is invisible to its derivative, :func:`mean_value_valid`).  Three branch-and-bound searches use it:
 
 * :func:`sup_abs`: an enclosure of ``sup |e_k|`` over the domain, with one global lower bound
   shared by all pieces (else pieces where ``|e| ~ 0`` never meet a relative tolerance).
@@ -35,7 +36,17 @@ from .balls import Enclosure, abs_ball, hull, lower_float, pow_ball, to_fmpq, up
 from .progress import emit
 from .searches import Counterexample, MonotoneSearch, SupSearch
 
-__all__ = ["Residual", "sup_abs", "prove_monotone", "lp_integrals"]
+__all__ = ["Residual", "mean_value_valid", "sup_abs", "prove_monotone", "lp_integrals"]
+
+
+def mean_value_valid(target) -> bool:
+    """Whether the mean-value form ``e(c) + e'(B) (B - c)`` may enclose the target on a box.
+
+    It needs f continuous on the box (a jump is invisible to a gradient that is 0 wherever it
+    exists), so only a target declared ``continuous is True`` gets it; False or None (unknown)
+    get the natural extension ``f(B) - G(B)``, which is valid for any ball form.
+    """
+    return getattr(target, "continuous", None) is True
 
 MIN_WIDTH = 1e-13  # relative: boxes narrower than this are not split
 
@@ -55,15 +66,18 @@ class Residual:
     def on(self, c: fmpq, d: fmpq, m: fmpq | None = None) -> tuple[arb, arb | None, arb]:
         """Enclosures of e and e' on [c, d] (e' is None where it is not finite), and of e at the centre m.
 
-        m (in [c, d]) defaults to the midpoint; the mean-value form is taken around it.
+        m (in [c, d]) defaults to the midpoint; the mean-value form is taken around it, for a target
+        declared continuous only (:func:`mean_value_valid`); otherwise e' is None and e is enclosed by
+        the natural extension.
         """
         m = (c + d) / 2 if m is None else m
         r = arb(max(d - m, m - c))
         box = hull(arb(c), arb(d))
         e_m = self.at(m)
-        slope = self.target.arb_gradient(box)[0] - arb(self.S)
-        if slope.is_finite() and e_m.is_finite():
-            return e_m + slope * arb(0, 1) * r, slope, e_m
+        if mean_value_valid(self.target):
+            slope = self.target.arb_gradient(box)[0] - arb(self.S)
+            if slope.is_finite() and e_m.is_finite():
+                return e_m + slope * arb(0, 1) * r, slope, e_m
         natural = self.target.arb(box) - (arb(self.S) * box + arb(self.T))
         return natural, None, e_m
 

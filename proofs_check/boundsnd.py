@@ -4,7 +4,8 @@ On a box B (centre c, half-widths h) the approximant ``G_k`` is enclosed by a ce
 form ``a . (x - c) + b +- r`` (:mod:`proofs_check.network`, float64 with rounding-error radii,
 batched over boxes), and the residual ``e = f - G`` by the mean-value form of ``f - a . (x - c)
 - b``: ``phi(c) + sum_i (d_i f(B) - a_i) [-h_i, h_i]`` in arb balls (where ``grad f`` is not
-bounded on B, the natural extension ``f(B) - G(B)``).  Only the target is evaluated in arb.
+bounded on B, or the target is not declared continuous, the natural extension ``f(B) - G(B)``).
+Only the target is evaluated in arb.
 
 * :func:`sup_abs_nd`: an enclosure of ``sup |e_k|`` (best-first splitting);
 * :func:`prove_monotone_nd`: ``|e_k| <= |e_(k-1)|`` proved box by box, or certified
@@ -31,6 +32,7 @@ import numpy as np
 from flint import arb
 
 from .balls import Enclosure, abs_ball, hull, lower_float, pow_ball, upper_float
+from .bounds1d import mean_value_valid
 from .network import approximant_forms, grade_output_bounds
 from .progress import emit
 from .searches import Counterexample, MonotoneSearch, SupSearch
@@ -91,12 +93,13 @@ def _residual_enclosure(target, form, c, h, lo, hi):
     """Ball containing ``e = f - G`` over the box, from G's form (mean-value form of f - affine)."""
     A, b, r = form
     X = _balls(lo, hi)
-    grad = target.arb_gradient(*X)
-    phi_c = target.arb(*(arb(v) for v in c)) - b
-    slopes = [gi - ai for gi, ai in zip(grad, A)]
-    if phi_c.is_finite() and all(s.is_finite() for s in slopes):
-        enc = phi_c + sum((s * arb(0, hi_) for s, hi_ in zip(slopes, h)), arb(0))
-    else:
+    enc = None
+    if mean_value_valid(target):
+        phi_c = target.arb(*(arb(v) for v in c)) - b
+        slopes = [gi - ai for gi, ai in zip(target.arb_gradient(*X), A)]
+        if phi_c.is_finite() and all(s.is_finite() for s in slopes):
+            enc = phi_c + sum((s * arb(0, hi_) for s, hi_ in zip(slopes, h)), arb(0))
+    if enc is None:
         enc = target.arb(*X) - (sum((ai * (Xi - arb(ci)) for ai, Xi, ci in zip(A, X, c)), arb(0)) + b)
     return enc + arb(0, 1) * r
 
@@ -236,8 +239,10 @@ def _box_lp(target, form, c, lo, hi, ps) -> dict:
     d = len(c)
     X = _balls(lo, hi)
     C = [arb(v) for v in c]
-    grad_box = target.arb_gradient(*X)
     volume = math.prod((arb(hi[i]) - arb(lo[i]) for i in range(d)), start=arb(1))
+    if not mean_value_valid(target):
+        return _natural_lp(target, form, c, X, volume, ps)
+    grad_box = target.arb_gradient(*X)
     a_ball = target.arb(*C) - b
     if not (all(v.is_finite() for v in grad_box) and a_ball.is_finite()):
         return _natural_lp(target, form, c, X, volume, ps)

@@ -21,7 +21,10 @@ loose).  The forms are computed in float64 for a batch of boxes at once and made
 an a-priori rounding-error bound: every combination ``sum_i w_i v_i + w_0`` adds
 ``gamma_m (sum_i |w_i| (|a_i| . h + |b_i| + r_i) + |w_0|)`` to the radius (Higham, *Accuracy
 and Stability of Numerical Algorithms*, ch. 3: ``gamma_m = m u / (1 - m u)``), radii and spreads
-are rounded up, and a sign decision ``b - spread >= 0`` is exact in floating point.  With
+are rounded up, and a sign decision ``b - spread >= 0`` is exact in floating point.  Underflow
+is an absolute error that no relative bound covers (a product of two tiny floats can round to
+0), so every radius also gets ``2 (m + 1) 2^-1074 (1 + sum_j h_j)`` for m products
+(:func:`_underflow`).  With
 ``lo == hi`` the forms are certified point values: the network at a float point, enclosed.
 """
 
@@ -43,6 +46,7 @@ __all__ = [
 ]
 
 U = 2.0**-53
+ETA = 2.0**-1074  # the smallest subnormal: a product's absolute error from underflow is at most ETA / 2
 
 
 def forward(layers: Sequence, X: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -76,6 +80,17 @@ def _gamma(m: int) -> float:
     return m * U / (1 - m * U)
 
 
+def _underflow(m: int, h: np.ndarray) -> np.ndarray:
+    """Per box (B x 1): a bound on the absolute error that underflow adds to a form built from m products.
+
+    Relative bounds such as ``gamma_m`` miss it: a product of tiny floats can round to 0.  Each of
+    the m products of a coefficient (error at most ETA / 2 each, times ``|x_j - c_j| <= h_j``) and
+    of the constant term, and the float radius computation itself, lose at most ``(m + 1) ETA``
+    per unit of ``1 + sum_j h_j``; twice that is kept.
+    """
+    return 2 * (m + 1) * ETA * (1 + h.sum(axis=1, keepdims=True))
+
+
 @dataclass(frozen=True)
 class Forms:
     """Affine forms over a batch of boxes: value in ``A . (x - c) + b +- r`` (A: B x m x d)."""
@@ -93,13 +108,13 @@ def _combine(F: Forms, h: np.ndarray, W: np.ndarray, bias: np.ndarray) -> Forms:
     aW = np.abs(W)
     mag = np.einsum("bmd,bd->bm", np.abs(F.A), h) + np.abs(F.b) + F.r
     g = _gamma(2 * m + 8 + h.shape[1])
-    r = (F.r @ aW + g * (mag @ aW + np.abs(bias))) * (1 + g)
+    r = (F.r @ aW + g * (mag @ aW + np.abs(bias)) + _underflow(m + h.shape[1], h)) * (1 + g)
     return Forms(A, b, r)
 
 
 def _spread(F: Forms, h: np.ndarray) -> np.ndarray:
     """Upper bound of ``|A . (x - c)| + r`` over the box."""
-    return (np.einsum("bmd,bd->bm", np.abs(F.A), h) + F.r) * (1 + (8 + h.shape[1]) * U)
+    return (np.einsum("bmd,bd->bm", np.abs(F.A), h) + F.r + _underflow(h.shape[1], h)) * (1 + (8 + h.shape[1]) * U)
 
 
 def _relu(F: Forms, h: np.ndarray) -> Forms:
@@ -125,7 +140,7 @@ def _relu(F: Forms, h: np.ndarray) -> Forms:
         b_unstable = lam * F.b + gap / 2
         g = _gamma(8 + h.shape[1])
         mag = np.einsum("bmd,bd->bm", np.abs(A_unstable), h) + np.abs(F.b) + gap
-        r_unstable = (lam * F.r + gap / 2 + g * mag) * (1 + g)
+        r_unstable = (lam * F.r + gap / 2 + g * mag + _underflow(h.shape[1] + 2, h)) * (1 + g)
     A = np.where(on[:, :, None], F.A, np.where(unstable[:, :, None], A_unstable, 0.0))
     b = np.where(on, F.b, np.where(unstable, b_unstable, 0.0))
     r = np.where(on, F.r, np.where(unstable, r_unstable, 0.0))
@@ -156,6 +171,8 @@ def grade_output_bounds(layers: Sequence, lo: np.ndarray, hi: np.ndarray, k: int
     ``[p_lo, p_hi]``: the lower end 0 of an unstable or dead neuron is exact, so a grade whose
     non-zero terms are all non-negative gets ``g_lo = 0`` exactly (the affine forms of ``G_k -
     G_(k-1)`` lose that to rounding, which matters where g touches 0 on the edge of a dead region).
+    A term whose factors are both non-zero may underflow to 0: each adds ETA to the rounding bound,
+    so the ends stay exactly 0 only where every term is exactly 0.
     """
     _, _, _, pre = _propagate(layers, lo, hi, {k})
     b, spread = pre[k]
@@ -164,8 +181,10 @@ def grade_output_bounds(layers: Sequence, lo: np.ndarray, hi: np.ndarray, k: int
     a = np.asarray(layers[k - 1].readout, float)
     t_lo, t_hi = np.minimum(a * p_lo, a * p_hi), np.maximum(a * p_lo, a * p_hi)
     g = _gamma(len(a) + 2)
-    g_lo = t_lo.sum(axis=1) - g * np.abs(t_lo).sum(axis=1) * (1 + g)
-    g_hi = t_hi.sum(axis=1) + g * np.abs(t_hi).sum(axis=1) * (1 + g)
+    tiny_lo = ETA * np.count_nonzero((a != 0) & (np.where(a > 0, p_lo, p_hi) != 0), axis=1)  # may underflow
+    tiny_hi = ETA * np.count_nonzero((a != 0) & (np.where(a > 0, p_hi, p_lo) != 0), axis=1)
+    g_lo = t_lo.sum(axis=1) - (g * np.abs(t_lo).sum(axis=1) + tiny_lo) * (1 + g)
+    g_hi = t_hi.sum(axis=1) + (g * np.abs(t_hi).sum(axis=1) + tiny_hi) * (1 + g)
     return np.nextafter(g_lo, -np.inf) * (g_lo != 0), np.nextafter(g_hi, np.inf) * (g_hi != 0)
 
 
