@@ -23,8 +23,8 @@ an a-priori rounding-error bound: every combination ``sum_i w_i v_i + w_0`` adds
 and Stability of Numerical Algorithms*, ch. 3: ``gamma_m = m u / (1 - m u)``), radii and spreads
 are rounded up, and a sign decision ``b - spread >= 0`` is exact in floating point.  Underflow
 is an absolute error that no relative bound covers (a product of two tiny floats can round to
-0), so every radius also gets ``2 (m + 1) 2^-1074 (1 + sum_j h_j)`` for m products
-(:func:`_underflow`).  With
+0), so every radius also gets ``2^-1073 (1 + sum_j h_j)`` per product whose factors are both
+non-zero (:func:`_underflow`).  With
 ``lo == hi`` the forms are certified point values: the network at a float point, enclosed.
 """
 
@@ -80,15 +80,16 @@ def _gamma(m: int) -> float:
     return m * U / (1 - m * U)
 
 
-def _underflow(m: int, h: np.ndarray) -> np.ndarray:
-    """Per box (B x 1): a bound on the absolute error that underflow adds to a form built from m products.
+def _underflow(n: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Per box and output: a bound on the absolute error that underflow adds through n products.
 
-    Relative bounds such as ``gamma_m`` miss it: a product of tiny floats can round to 0.  Each of
-    the m products of a coefficient (error at most ETA / 2 each, times ``|x_j - c_j| <= h_j``) and
-    of the constant term, and the float radius computation itself, lose at most ``(m + 1) ETA``
-    per unit of ``1 + sum_j h_j``; twice that is kept.
+    Relative bounds such as ``gamma_m`` miss it: a product of two non-zero floats can round to 0.
+    Each product (of a coefficient, times ``|x_j - c_j| <= h_j``, of the constant term or of the
+    radius) loses at most ETA / 2; ``2 n ETA (1 + sum_j h_j)`` covers them and the float radius
+    computation.  Products with an exact 0 factor are exact and not counted, so a form that is
+    exactly 0 keeps radius 0 (grades proved zero stay so).
     """
-    return 2 * (m + 1) * ETA * (1 + h.sum(axis=1, keepdims=True))
+    return 2 * n * ETA * (1 + h.sum(axis=1, keepdims=True))
 
 
 @dataclass(frozen=True)
@@ -108,13 +109,16 @@ def _combine(F: Forms, h: np.ndarray, W: np.ndarray, bias: np.ndarray) -> Forms:
     aW = np.abs(W)
     mag = np.einsum("bmd,bd->bm", np.abs(F.A), h) + np.abs(F.b) + F.r
     g = _gamma(2 * m + 8 + h.shape[1])
-    r = (F.r @ aW + g * (mag @ aW + np.abs(bias)) + _underflow(m + h.shape[1], h)) * (1 + g)
+    live = (np.any(F.A != 0, axis=2) | (F.b != 0) | (F.r != 0)).astype(float)  # B x m: terms not exactly 0
+    products = (live @ (W != 0)) * (h.shape[1] + 2)  # non-zero products per output (coefficients, b, r)
+    r = (F.r @ aW + g * (mag @ aW + np.abs(bias)) + _underflow(products, h)) * (1 + g)
     return Forms(A, b, r)
 
 
 def _spread(F: Forms, h: np.ndarray) -> np.ndarray:
     """Upper bound of ``|A . (x - c)| + r`` over the box."""
-    return (np.einsum("bmd,bd->bm", np.abs(F.A), h) + F.r + _underflow(h.shape[1], h)) * (1 + (8 + h.shape[1]) * U)
+    tiny = _underflow(np.count_nonzero(F.A, axis=2), h)
+    return (np.einsum("bmd,bd->bm", np.abs(F.A), h) + F.r + tiny) * (1 + (8 + h.shape[1]) * U)
 
 
 def _relu(F: Forms, h: np.ndarray) -> Forms:
@@ -140,7 +144,7 @@ def _relu(F: Forms, h: np.ndarray) -> Forms:
         b_unstable = lam * F.b + gap / 2
         g = _gamma(8 + h.shape[1])
         mag = np.einsum("bmd,bd->bm", np.abs(A_unstable), h) + np.abs(F.b) + gap
-        r_unstable = (lam * F.r + gap / 2 + g * mag + _underflow(h.shape[1] + 2, h)) * (1 + g)
+        r_unstable = (lam * F.r + gap / 2 + g * mag + _underflow(h.shape[1] + 3, h)) * (1 + g)
     A = np.where(on[:, :, None], F.A, np.where(unstable[:, :, None], A_unstable, 0.0))
     b = np.where(on, F.b, np.where(unstable, b_unstable, 0.0))
     r = np.where(on, F.r, np.where(unstable, r_unstable, 0.0))
