@@ -372,3 +372,16 @@ def test_3d_sup_and_lp_enclosures_contain_brute_force_values():
     enc.refine(8192)
     lo, hi = enc.enclosure(2).lower, enc.enclosure(2).upper
     assert 0 < lo <= np.mean(e**2) <= hi < math.inf  # second order: about N^(-2/3) wide for N boxes in 3-D
+
+
+def test_beyond_3d_the_checks_are_grids_and_say_why():
+    """A 4-D target with a ball form and gradient: C1 heuristic, and the method names the dimension limit."""
+    target = Target(
+        "sum4", ((0.0, 1.0),) * 4, lambda x, m: 2 + x[0] + x[1] + x[2] + x[3], lambda x, m: [1 + 0 * x[0]] * 4
+    )
+    layer = GradeLayer(hidden=np.array([[1.0], [1.0], [1.0], [1.0], [0.0]]), readout=np.array([0.5]))
+    scheme = Scheme([layer], np.array([[0.0, 1.0]] * 4), [_record(1)])
+    report = check_scheme(scheme, target, CheckSettings(grid_points=4096))
+    c1 = _claim(report, "C1")
+    assert c1.trust == HEURISTIC and c1.outcome == PASS
+    assert "4-D: the rigorous checks cover 1-D to 3-D only" in report.details["method"]
