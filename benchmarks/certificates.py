@@ -45,8 +45,8 @@ def _check_cell() -> dict:
     """The parts of the rigorous 2-D check, each timed alone through proofs_check's public functions."""
     from mgdl_convex import MultigradeRegressor, get_target
     from proofs_check import CheckSettings, check_scheme, scheme_from_model
-    from proofs_check.bounds2d import prove_monotone_2d, sup_abs_2d
-    from proofs_check.drivers import lp_norms_2d
+    from proofs_check.boundsnd import prove_monotone_nd, sup_abs_nd
+    from proofs_check.drivers import lp_norms_boxes
     from proofs_check.network import grade_input
     from proofs_check.optimality import first_grade_certificate, refute_optimality
 
@@ -58,14 +58,14 @@ def _check_cell() -> dict:
     out = {}
     t0 = time.perf_counter()
     for k in range(4):
-        sup_abs_2d(scheme.layers, target, scheme.domain, k, rtol=s.sup_rtol_2d, max_boxes=s.sup_boxes_2d)
+        sup_abs_nd(scheme.layers, target, scheme.domain, k, rtol=s.sup_rtol_2d, max_boxes=s.sup_boxes_2d)
     out["sup_4_grades_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     for k in range(1, 4):
-        prove_monotone_2d(scheme.layers, target, scheme.domain, k, s.c1_boxes_2d)
+        prove_monotone_nd(scheme.layers, target, scheme.domain, k, s.c1_boxes_2d)
     out["c1_3_grades_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    _, unresolved = lp_norms_2d(scheme, target, s)  # refined until consecutive grades separate, as check_scheme does
+    _, unresolved = lp_norms_boxes(scheme, target, s)  # refined until consecutive grades separate, as check_scheme does
     out["lp_4_grades_s"] = time.perf_counter() - t0
     out["lp_unresolved_grades"] = str(list(unresolved))
     t0 = time.perf_counter()

@@ -26,6 +26,7 @@ sin100         sin(100 x)                                                  [0, 1
 sqrt_kink      |x - 0.3|^(1/2) (continuous, not Lipschitz)                 [0, 1]
 kink           |x - 1/3| + sin(3 x) / 2 (continuous, Lipschitz, a corner)    [0, 1]
 osc2d          sin(2 pi x) cos(3 pi y) + 0.5 sin(5 pi (x + y))            [0, 1]^2
+osc3d          sin(2 pi x) cos(2 pi y) sin(pi z) + 0.5 sin(2 pi (x+y+z))   [0, 1]^3
 step           1[x >= 0.5] (discontinuous: breaks the theorem's hypothesis)  [0, 1]
 =============  ==========================================================  ======
 
@@ -255,6 +256,21 @@ TARGETS: dict[str, Target] = {
                 + 2.5 * m.pi * m.cos(5 * m.pi * (x[0] + x[1])),
             ],
             description="2-D oscillatory",
+        ),
+        Target(
+            "osc3d",
+            ((0.0, 1.0), (0.0, 1.0), (0.0, 1.0)),
+            lambda x, m: m.sin(2 * m.pi * x[0]) * m.cos(2 * m.pi * x[1]) * m.sin(m.pi * x[2])
+            + 0.5 * m.sin(2 * m.pi * (x[0] + x[1] + x[2])),
+            lambda x, m: [
+                2 * m.pi * m.cos(2 * m.pi * x[0]) * m.cos(2 * m.pi * x[1]) * m.sin(m.pi * x[2])
+                + m.pi * m.cos(2 * m.pi * (x[0] + x[1] + x[2])),
+                -2 * m.pi * m.sin(2 * m.pi * x[0]) * m.sin(2 * m.pi * x[1]) * m.sin(m.pi * x[2])
+                + m.pi * m.cos(2 * m.pi * (x[0] + x[1] + x[2])),
+                m.pi * m.sin(2 * m.pi * x[0]) * m.cos(2 * m.pi * x[1]) * m.cos(m.pi * x[2])
+                + m.pi * m.cos(2 * m.pi * (x[0] + x[1] + x[2])),
+            ],
+            description="3-D oscillatory (smooth, all three coordinates)",
         ),
         Target(
             "step",

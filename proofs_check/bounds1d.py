@@ -7,7 +7,8 @@ mean-value form encloses it::
     e(I)  in  e(m) + e'(I) [-r, r],      e'(I) = f'(I) - S
 
 and where ``f'`` is not bounded on I (a cusp such as ``sqrt|x - 0.3|``) the natural extension
-``f(I) - (S I + T)`` is used instead.  Three branch-and-bound searches use it:
+``f(I) - (S I + T)`` is used instead; it is also used throughout for a target not declared
+continuous (a jump is invisible to its derivative, :func:`mean_value_valid`).  Three branch-and-bound searches use it:
 
 * :func:`sup_abs`: an enclosure of ``sup |e_k|`` over the domain, with one global lower bound
   shared by all pieces (else pieces where ``|e| ~ 0`` never meet a relative tolerance).
@@ -35,7 +36,17 @@ from .balls import Enclosure, abs_ball, hull, lower_float, pow_ball, to_fmpq, up
 from .progress import emit
 from .searches import Counterexample, MonotoneSearch, SupSearch
 
-__all__ = ["Residual", "sup_abs", "prove_monotone", "lp_integrals"]
+__all__ = ["Residual", "mean_value_valid", "sup_abs", "prove_monotone", "lp_integrals"]
+
+
+def mean_value_valid(target) -> bool:
+    """Whether the mean-value form ``e(c) + e'(B) (B - c)`` may enclose the target on a box.
+
+    It needs f continuous on the box (a jump is invisible to a gradient that is 0 wherever it
+    exists), so only a target declared ``continuous is True`` gets it; False or None (unknown)
+    get the natural extension ``f(B) - G(B)``, which is valid for any ball form.
+    """
+    return getattr(target, "continuous", None) is True
 
 MIN_WIDTH = 1e-13  # relative: boxes narrower than this are not split
 
@@ -55,15 +66,18 @@ class Residual:
     def on(self, c: fmpq, d: fmpq, m: fmpq | None = None) -> tuple[arb, arb | None, arb]:
         """Enclosures of e and e' on [c, d] (e' is None where it is not finite), and of e at the centre m.
 
-        m (in [c, d]) defaults to the midpoint; the mean-value form is taken around it.
+        m (in [c, d]) defaults to the midpoint; the mean-value form is taken around it, for a target
+        declared continuous only (:func:`mean_value_valid`); otherwise e' is None and e is enclosed by
+        the natural extension.
         """
         m = (c + d) / 2 if m is None else m
         r = arb(max(d - m, m - c))
         box = hull(arb(c), arb(d))
         e_m = self.at(m)
-        slope = self.target.arb_gradient(box)[0] - arb(self.S)
-        if slope.is_finite() and e_m.is_finite():
-            return e_m + slope * arb(0, 1) * r, slope, e_m
+        if mean_value_valid(self.target):
+            slope = self.target.arb_gradient(box)[0] - arb(self.S)
+            if slope.is_finite() and e_m.is_finite():
+                return e_m + slope * arb(0, 1) * r, slope, e_m
         natural = self.target.arb(box) - (arb(self.S) * box + arb(self.T))
         return natural, None, e_m
 
@@ -195,37 +209,82 @@ def _box_integrals(c: fmpq, d: fmpq, res: Residual, ps) -> dict:
     enc, slope, e_m = res.on(c, d)
     abs_e = abs_ball(enc)
     inf_e, sup_e = arb(max(lower_float(abs_e), 0.0)), arb(upper_float(abs_e))
+    second = None
     if slope is not None:
-        # second order: e = a + g (x - m) + R, g the midpoint of e'(B), |R| <= rho (mean value)
+        # second order: e = a + g (x - m) + R, g the midpoint of e'(B), |R(x)| <= rad(a) + delta |x - m|
         a, g = arb(e_m.mid()), arb(slope.mid())
-        rho = arb(upper_float(arb(e_m.rad()) + abs_ball(slope - g) * r))
-        M = abs_ball(a) + abs_ball(g) * r  # max |a + g s| for |s| <= r
+        delta = abs_ball(slope - g)
+        rho = arb(upper_float(arb(e_m.rad()) + delta * r))  # max |R|
+        mean_R = arb(upper_float(arb(e_m.rad()) + delta * r / 2))  # mean |R|: |x - m| averages r / 2
+        if math.isfinite(upper_float(rho)):
+            second = _AffineIntegrals(a, g, r), rho, 2 * r * mean_R
     out = {}
     for p in ps:
         lo = 2 * r * pow_ball(inf_e, p)
         hi = 2 * r * pow_ball(sup_e, p)
-        if slope is not None and math.isfinite(upper_float(rho)):
-            if float(p).is_integer():
-                IL = 2 * r * _affine_power_mean(a, g, r, int(p))
-                if int(p) % 2 == 1:
-                    IL = abs_ball(IL) if abs_ball(a) > abs_ball(g) * r else hull(0, 2 * r * pow_ball(M, p))
-            else:
-                least = arb(max(lower_float(abs_ball(a) - abs_ball(g) * r), 0.0))  # min |a + g s|
-                IL = hull(2 * r * pow_ball(least, p), 2 * r * pow_ball(M, p))
-            rem = 2 * r * p * pow_ball(M + rho, p - 1) * rho
+        if second is not None:
+            L, rho, int_R = second
+            IL = L.integral(p)
+            rem = p * pow_ball(L.peak + rho, p - 1) * int_R  # | |L + R|^p - |L|^p | <= p (|L| + rho)^(p-1) |R|
             lo = arb(max(lower_float(lo), lower_float(IL - rem)))
             hi = arb(min(upper_float(hi), upper_float(IL + rem)))
         out[p] = (max(lower_float(lo), 0.0), upper_float(hi))
     return out
 
 
+class _AffineIntegrals:
+    """``int_{-r}^{r} |a + g s|^p ds`` for exact a, g (balls with radius 0) and a ball r > 0, any p > 0.
+
+    Where ``a + g s`` keeps its sign (``|a| >= |g| r``) and p is an integer, by the moments of s
+    (odd ones vanish); otherwise in closed form: with ``u = a + g s`` running over ``[lo, hi] =
+    [a - |g| r, a + |g| r]``, the integral is ``(|lo|^(p+1) + |hi|^(p+1)) / ((p + 1) |g|)`` when
+    0 lies between them and ``| hi^(p+1) - lo^(p+1) | / ((p + 1) |g|)`` when it does not.
+    Where the ball comparison cannot decide which case holds, the hull of both.
+    """
+
+    def __init__(self, a: arb, g: arb, r: arb):
+        self.a, self.g, self.r = a, g, r
+        spread = abs_ball(g) * r
+        self.lo, self.hi = a - spread, a + spread
+        self.peak = abs_ball(a) + spread  # max |a + g s| for |s| <= r
+        self.signed = bool(self.lo >= 0 or self.hi <= 0)  # certainly no sign change
+        self.crossing = bool(self.lo < 0 < self.hi)  # certainly a sign change
+        self.powers = {}
+
+    def _mean_power(self, q: int) -> arb:
+        """Mean of ``(a + g s)^q`` for s uniform on [-r, r]: ``E s^k = r^k / (k + 1)`` for even k."""
+        if not self.powers:
+            self.powers = {"a": [arb(1)], "gr": [arb(1)]}
+        pa, pg = self.powers["a"], self.powers["gr"]
+        while len(pa) <= q:  # products of balls: rigorous, and never NaN (python-flint's ** can be)
+            pa.append(pa[-1] * self.a)
+            pg.append(pg[-1] * self.g * self.r)
+        return sum((math.comb(q, k) * pa[q - k] * pg[k] / (k + 1) for k in range(0, q + 1, 2)), arb(0))
+
+    def integral(self, p) -> arb:
+        if self.g == 0:
+            return 2 * self.r * pow_ball(abs_ball(self.a), p)
+        options = []
+        if not self.crossing:  # possibly signed
+            if float(p).is_integer():
+                options.append(2 * self.r * abs_ball(self._mean_power(int(p))))
+            else:
+                ends = abs_ball(pow_ball(abs_ball(self.hi), p + 1) - pow_ball(abs_ball(self.lo), p + 1))
+                options.append(ends / ((p + 1) * abs_ball(self.g)))
+        if not self.signed:  # possibly crossing 0
+            ends = pow_ball(abs_ball(self.lo), p + 1) + pow_ball(abs_ball(self.hi), p + 1)
+            options.append(ends / ((p + 1) * abs_ball(self.g)))
+        return options[0] if len(options) == 1 else options[0].union(options[1])
+
+
 def lp_integrals(residuals, ps, rtol: float = 1e-3, max_boxes: int = 30_000) -> tuple[dict, bool]:
     """Enclosures of ``int |e|^p`` over the union of pieces for each p in ``ps``.
 
     On a sub-interval B = [m - r, m + r], ``e = a + g (x - m) + R`` (``a = e(m)``, g the midpoint of
-    the enclosure of e' on B, ``|R| <= rho = rad(a) + max|e'(B) - g| r``, O(r^2)).  The integral of
-    ``(a + g s)^p`` is exact for integer p; odd p use ``|.|`` where the affine part keeps its sign
-    and ``[0, 2 r max|L|^p]`` where it does not; ``| |L + R|^p - |L|^p | <= p (max|L| + rho)^(p-1) rho``.
+    the enclosure of e' on B, ``|R(x)| <= rad(a) + delta |x - m|`` with ``delta = max|e'(B) - g|``,
+    so ``|R| <= rho``, O(r^2)).  The integral of ``|L|^p``, ``L = a + g (x - m)``, is exact
+    (:class:`_AffineIntegrals`), and ``| |L + R|^p - |L|^p | <= p (max|L| + rho)^(p-1) |R|`` (p >= 1)
+    integrates |R| exactly as far as its bound goes: ``2 r (rad(a) + delta r / 2)``.
     So a box's width is O(r^3) and N boxes give O(1/N^2); the first-order bounds
     ``2 r [min|e|^p, max|e|^p]`` are kept where they are tighter.  A box whose bounds are not
     finite is refined first; if some remain when the budget is spent the upper end is infinite.
@@ -279,11 +338,3 @@ def lp_integrals(residuals, ps, rtol: float = 1e-3, max_boxes: int = 30_000) -> 
         result[p].bounded and result[p].upper - result[p].lower <= rtol * result[p].lower for p in ps
     )
     return result, converged
-
-
-def _affine_power_mean(a: arb, g: arb, r: arb, p: int) -> arb:
-    """Mean of ``(a + g s)^p`` for s uniform on [-r, r]: odd moments vanish, ``E s^k = r^k / (k + 1)``."""
-    return sum(
-        (math.comb(p, k) * pow_ball(a, p - k) * pow_ball(g, k) * pow_ball(r, k) / (k + 1) for k in range(0, p + 1, 2)),
-        arb(0),
-    )

@@ -1,4 +1,4 @@
-"""Check C1-C4 on a trained scheme: rigorous in 1-D and 2-D, grids (heuristic) elsewhere.
+"""Check C1-C4 on a trained scheme: rigorous in 1-D, 2-D and 3-D, grids (heuristic) beyond.
 
 :func:`check_scheme` picks a driver (:mod:`proofs_check.drivers`) by dimension and by what the
 target offers (a ball-arithmetic form with its gradient, or numpy only), recomputes the
@@ -19,7 +19,7 @@ import numpy as np
 
 from .claims import HEURISTIC
 from .contract import Scheme, TargetLike, scheme_from_model
-from .drivers import grid_lp_norms, grids, rigorous_1d, rigorous_2d
+from .drivers import RIGOROUS_DIMENSIONS, box_budget, grid_lp_norms, grids, rigorous_1d, rigorous_boxes
 from .grade_optimality import c4_verdict, optimality_evidence
 from .provenance import provenance_mismatch
 from .report import Report
@@ -42,6 +42,10 @@ class CheckSettings:
     c1_boxes_2d: int = 200_000
     sup_boxes_2d: int = 200_000
     lp_boxes_2d: int = 100_000  # per grade: 2-D L^p enclosures are refined until neighbours separate
+    sup_rtol_3d: float = 1e-3  # a kink is a surface in 3-D: boxes along it cost more
+    c1_boxes_3d: int = 400_000
+    sup_boxes_3d: int = 400_000
+    lp_boxes_3d: int = 200_000  # per grade, as in 2-D
     grid_points: int = 200_000
     optimality_rtol: float = 1e-6  # 100 x Clarabel's default relative gap tolerance
     refutation_starts: int = 600  # gate searches per grade
@@ -84,10 +88,13 @@ def _bounds(scheme: Scheme, target, s: CheckSettings):
     d = scheme.dimension
     if d == 1 and target.rigorous:
         return rigorous_1d(scheme, target, s)
-    if d == 2 and target.rigorous:
-        return rigorous_2d(scheme, target, s)
+    if d in RIGOROUS_DIMENSIONS and target.rigorous:
+        return rigorous_boxes(scheme, target, s)
     bounds = grids(scheme, target, s)
-    why = "the target has no ball-arithmetic form and gradient" if not target.rigorous else f"{d}-D"
+    if not target.rigorous:
+        why = "the target has no ball-arithmetic form and gradient"
+    else:
+        why = f"{d}-D: the rigorous checks cover 1-D to 3-D only"
     return replace(bounds, method=f"{bounds.method}: {why}")
 
 
@@ -111,8 +118,8 @@ def check_scheme(scheme: Scheme, target, settings: CheckSettings | None = None) 
     method = bounds.method
     if bounds.lp_unresolved:  # the rigorous enclosures could not decide: grid quadrature for C3, said plainly
         note = (
-            f"certified enclosures still overlap at grade(s) {list(bounds.lp_unresolved)} after {s.lp_boxes_2d} "
-            "boxes; grid quadrature instead: "
+            f"certified enclosures still overlap at grade(s) {list(bounds.lp_unresolved)} after "
+            f"{box_budget(s, scheme.dimension).lp_boxes} boxes; grid quadrature instead: "
         )
         c3 = c3_verdict(grid_lp_norms(scheme, target, s), zero, s, HEURISTIC, kappa, note)
         rigorous = [{f"p{p}": g.lp[p].to_dict() for p in s.ps} for g in bounds.grades]

@@ -2,9 +2,9 @@
 
 * :func:`rigorous_1d`: the exact linear pieces of the network (:mod:`proofs_check.pieces`) and
   ball-arithmetic branch and bound on each (:mod:`proofs_check.bounds1d`);
-* :func:`rigorous_2d`: input splitting with certified affine forms (:mod:`proofs_check.bounds2d`),
-  L^p enclosures refined until consecutive grades separate;
-* :func:`grids`: two tensor grids (heuristic), for other dimensions and for targets without a
+* :func:`rigorous_boxes`: in 2-D and 3-D, input splitting with certified affine forms
+  (:mod:`proofs_check.boundsnd`), L^p enclosures refined until consecutive grades separate;
+* :func:`grids`: two tensor grids (heuristic), beyond 3-D and for targets without a
   ball-arithmetic form; :func:`grid_lp_norms` is its L^p part alone.
 
 The verdicts (:mod:`proofs_check.verdicts`) read only these records.
@@ -19,13 +19,26 @@ import numpy as np
 
 from .balls import Enclosure
 from .bounds1d import Residual, lp_integrals, prove_monotone, sup_abs
-from .bounds2d import LpEnclosure2D, prove_monotone_2d, sup_abs_2d
+from .boundsnd import LpEnclosureND, prove_monotone_nd, sup_abs_nd
 from .claims import HEURISTIC, RIGOROUS
 from .network import dead_on_boxes, staged_outputs
-from .pieces import exact_pieces, zero_grades
+from .pieces import merged, partitions, zero_grades
 from .searches import MonotoneSearch, SupSearch
 
-__all__ = ["GradeBounds", "GridGrade", "Bounds", "rigorous_1d", "rigorous_2d", "grids", "grid_lp_norms"]
+__all__ = [
+    "GradeBounds",
+    "GridGrade",
+    "Bounds",
+    "BoxBudget",
+    "box_budget",
+    "rigorous_1d",
+    "rigorous_boxes",
+    "lp_norms_boxes",
+    "grids",
+    "grid_lp_norms",
+]
+
+RIGOROUS_DIMENSIONS = (1, 2, 3)  # beyond 3-D the box counts grow too fast: grids (heuristic)
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,7 @@ class Bounds:
     trust: str
     method: str
     grades: tuple[GradeBounds, ...]
-    pieces: list | None = None  # 1-D: the exact pieces (for the Sollya cross-check)
+    pieces: list | None = None  # 1-D: each grade's exact partition (for the Sollya cross-check)
     lp_unresolved: tuple[int, ...] = ()  # grades whose L^p enclosures still overlap their predecessor's
     details: dict = field(default_factory=dict)
 
@@ -69,37 +82,61 @@ def _zero_grades(scheme) -> list[bool]:
 
 
 def rigorous_1d(scheme, target, s) -> Bounds:
+    """Grade k is searched on its own exact partition (its residual is affine on each piece), not the whole scheme's."""
     lo, hi = scheme.domain[0]
-    pieces = exact_pieces(scheme.layers, lo, hi)
-    zero = zero_grades(pieces)
+    parts = partitions(scheme.layers, lo, hi)
+    zero = zero_grades(parts[-1])
+    own = [merged(part, (k,)) for k, part in enumerate(parts)]  # e_k affine on each piece
     out = []
-    for k in range(scheme.n_grades + 1):
-        res = [(p.a, p.b, Residual(target, p.S[k], p.T[k])) for p in pieces]
+    for k, part in enumerate(parts):
+        res = [(p.a, p.b, Residual(target, p.S[k], p.T[k])) for p in own[k]]
         sup = sup_abs(res, rtol=s.sup_rtol, max_boxes=s.sup_boxes)
         integrals, _ = lp_integrals(res, s.ps, rtol=s.lp_rtol)
         monotone = None
         if k:
-            parts = []
-            for p in pieces:
-                prev, cur = Residual(target, p.S[k - 1], p.T[k - 1]), Residual(target, p.S[k], p.T[k])
-                parts.append(prove_monotone(prev, cur, p.a, p.b, s.c1_boxes))
-            monotone = MonotoneSearch.merge(k, parts)
+            both = merged(part, (k - 1, k))  # where g_k = 0 on a piece, prove_monotone returns at once
+            monotone = MonotoneSearch.merge(k, (_monotone_piece(target, p, k, s.c1_boxes) for p in both))
         lp = {p: integrals[p].root(p) for p in s.ps}
         out.append(GradeBounds(k, sup, lp, monotone, zero[k - 1] if k else None))
-    return Bounds(RIGOROUS, "exact pieces + ball arithmetic", tuple(out), pieces, details={"pieces": len(pieces)})
+    details = {"pieces": len(parts[-1]), "pieces_per_grade": [len(p) for p in own]}
+    return Bounds(RIGOROUS, "exact pieces + ball arithmetic", tuple(out), own, details=details)
+
+
+def _monotone_piece(target, p, k: int, max_boxes: int) -> MonotoneSearch:
+    prev, cur = Residual(target, p.S[k - 1], p.T[k - 1]), Residual(target, p.S[k], p.T[k])
+    return prove_monotone(prev, cur, p.a, p.b, max_boxes)
 
 
 def _separated(a: Enclosure, b: Enclosure) -> bool:
     return a.upper < b.lower or a.lower > b.upper
 
 
-def lp_norms_2d(scheme, target, s) -> tuple[list[dict], tuple[int, ...]]:
-    """Rigorous 2-D ``||e_k||_p`` enclosures, refined (doubling budgets) until consecutive grades separate.
+@dataclass(frozen=True)
+class BoxBudget:
+    """The input-splitting searches' tolerances and box budgets in one dimension (from CheckSettings)."""
+
+    sup_rtol: float
+    sup_boxes: int
+    c1_boxes: int
+    lp_boxes: int  # per grade
+
+
+def box_budget(s, d: int) -> BoxBudget:
+    if d == 2:
+        return BoxBudget(s.sup_rtol_2d, s.sup_boxes_2d, s.c1_boxes_2d, s.lp_boxes_2d)
+    if d == 3:
+        return BoxBudget(s.sup_rtol_3d, s.sup_boxes_3d, s.c1_boxes_3d, s.lp_boxes_3d)
+    raise ValueError(f"input splitting is rigorous in 2-D and 3-D only, not {d}-D")
+
+
+def lp_norms_boxes(scheme, target, s) -> tuple[list[dict], tuple[int, ...]]:
+    """Rigorous ``||e_k||_p`` enclosures on boxes, refined (doubling budgets) until consecutive grades separate.
 
     Returns ``(norms, unresolved)``: ``norms[k][p]`` an Enclosure of ``||e_k||_p`` and the grades
     whose enclosures still overlap their predecessor's for some p.
     """
-    encs = [LpEnclosure2D(scheme.layers, target, scheme.domain, k, s.ps) for k in range(scheme.n_grades + 1)]
+    limit = box_budget(s, scheme.dimension).lp_boxes
+    encs = [LpEnclosureND(scheme.layers, target, scheme.domain, k, s.ps) for k in range(scheme.n_grades + 1)]
 
     def overlapping():
         return tuple(
@@ -108,25 +145,29 @@ def lp_norms_2d(scheme, target, s) -> tuple[list[dict], tuple[int, ...]]:
             if not all(_separated(encs[k].enclosure(p), encs[k - 1].enclosure(p)) for p in s.ps)
         )
 
-    budget = min(4096, s.lp_boxes_2d)
+    budget = min(4096, limit)
     for enc in encs:
         enc.refine(budget, s.lp_rtol)
-    while (unresolved := overlapping()) and budget < s.lp_boxes_2d:
-        budget = min(2 * budget, s.lp_boxes_2d)
+    while (unresolved := overlapping()) and budget < limit:
+        budget = min(2 * budget, limit)
         for j in sorted({j for k in unresolved for j in (k - 1, k)}):
             encs[j].refine(budget, s.lp_rtol)
     return [{p: enc.enclosure(p).root(p) for p in s.ps} for enc in encs], unresolved
 
 
-def rigorous_2d(scheme, target, s) -> Bounds:
+def rigorous_boxes(scheme, target, s) -> Bounds:
+    """2-D and 3-D: every search by input splitting, within the dimension's box budgets."""
+    d, budget = scheme.dimension, box_budget(s, scheme.dimension)
     zero = _zero_grades(scheme)
-    norms, unresolved = lp_norms_2d(scheme, target, s)
+    norms, unresolved = lp_norms_boxes(scheme, target, s)
     out = []
     for k in range(scheme.n_grades + 1):
-        sup = sup_abs_2d(scheme.layers, target, scheme.domain, k, rtol=s.sup_rtol_2d, max_boxes=s.sup_boxes_2d)
-        monotone = prove_monotone_2d(scheme.layers, target, scheme.domain, k, s.c1_boxes_2d) if k else None
+        sup = sup_abs_nd(scheme.layers, target, scheme.domain, k, rtol=budget.sup_rtol, max_boxes=budget.sup_boxes)
+        monotone = prove_monotone_nd(scheme.layers, target, scheme.domain, k, budget.c1_boxes) if k else None
         out.append(GradeBounds(k, sup, norms[k], monotone, zero[k - 1] if k else None))
-    return Bounds(RIGOROUS, "input splitting + ball arithmetic", tuple(out), lp_unresolved=unresolved)
+    method = f"input splitting + ball arithmetic ({d}-D)"
+    details = {"boxes": {"sup": [g.sup.boxes for g in out], "c1": [g.monotone.boxes for g in out[1:]]}}
+    return Bounds(RIGOROUS, method, tuple(out), lp_unresolved=unresolved, details=details)
 
 
 # --------------------------------------------------------------------------- heuristic grids

@@ -12,7 +12,8 @@ half-widths h, every quantity of the network is kept as ``v(x) in a . (x - c) + 
 * a neuron's pre-activation is an affine combination of forms, hence a form; its range on B
   is ``b +- (|a| . h + r)``;
 * a neuron that is on over all of B passes its form on unchanged, one that is off gives 0,
-  and only an *unstable* one (range straddling 0) is replaced by the interval ``[0, upper]``.
+  and only an *unstable* one (range ``[l, u]`` straddling 0) is relaxed: ``lam v + [0, m]`` with
+  ``lam = u / (u - l)`` and ``m = -lam l`` (:func:`_relu`), which keeps part of its dependence on x.
 
 So neurons of fixed sign fold into one exact affine map and only unstable ones cost width,
 which shrinks with the box (bounding boxes of linear regions are avoided: slivers make them
@@ -20,7 +21,10 @@ loose).  The forms are computed in float64 for a batch of boxes at once and made
 an a-priori rounding-error bound: every combination ``sum_i w_i v_i + w_0`` adds
 ``gamma_m (sum_i |w_i| (|a_i| . h + |b_i| + r_i) + |w_0|)`` to the radius (Higham, *Accuracy
 and Stability of Numerical Algorithms*, ch. 3: ``gamma_m = m u / (1 - m u)``), radii and spreads
-are rounded up, and a sign decision ``b - spread >= 0`` is exact in floating point.  With
+are rounded up, and a sign decision ``b - spread >= 0`` is exact in floating point.  Underflow
+is an absolute error that no relative bound covers (a product of two tiny floats can round to
+0), so every radius also gets ``2^-1073 (1 + sum_j h_j)`` per product whose factors are both
+non-zero (:func:`_underflow`).  With
 ``lo == hi`` the forms are certified point values: the network at a float point, enclosed.
 """
 
@@ -42,6 +46,7 @@ __all__ = [
 ]
 
 U = 2.0**-53
+ETA = 2.0**-1074  # the smallest subnormal: a product's absolute error from underflow is at most ETA / 2
 
 
 def forward(layers: Sequence, X: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -75,6 +80,18 @@ def _gamma(m: int) -> float:
     return m * U / (1 - m * U)
 
 
+def _underflow(n: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Per box and output: a bound on the absolute error that underflow adds through n products.
+
+    Relative bounds such as ``gamma_m`` miss it: a product of two non-zero floats can round to 0.
+    Each product (of a coefficient, times ``|x_j - c_j| <= h_j``, of the constant term or of the
+    radius) loses at most ETA / 2; ``2 n ETA (1 + sum_j h_j)`` covers them and the float radius
+    computation.  Products with an exact 0 factor are exact and not counted, so a form that is
+    exactly 0 keeps radius 0 (grades proved zero stay so).
+    """
+    return 2 * n * ETA * (1 + h.sum(axis=1, keepdims=True))
+
+
 @dataclass(frozen=True)
 class Forms:
     """Affine forms over a batch of boxes: value in ``A . (x - c) + b +- r`` (A: B x m x d)."""
@@ -92,26 +109,45 @@ def _combine(F: Forms, h: np.ndarray, W: np.ndarray, bias: np.ndarray) -> Forms:
     aW = np.abs(W)
     mag = np.einsum("bmd,bd->bm", np.abs(F.A), h) + np.abs(F.b) + F.r
     g = _gamma(2 * m + 8 + h.shape[1])
-    r = (F.r @ aW + g * (mag @ aW + np.abs(bias))) * (1 + g)
+    live = (np.any(F.A != 0, axis=2) | (F.b != 0) | (F.r != 0)).astype(float)  # B x m: terms not exactly 0
+    products = (live @ (W != 0)) * (h.shape[1] + 2)  # non-zero products per output (coefficients, b, r)
+    r = (F.r @ aW + g * (mag @ aW + np.abs(bias)) + _underflow(products, h)) * (1 + g)
     return Forms(A, b, r)
 
 
 def _spread(F: Forms, h: np.ndarray) -> np.ndarray:
     """Upper bound of ``|A . (x - c)| + r`` over the box."""
-    return (np.einsum("bmd,bd->bm", np.abs(F.A), h) + F.r) * (1 + (8 + h.shape[1]) * U)
+    tiny = _underflow(np.count_nonzero(F.A, axis=2), h)
+    return (np.einsum("bmd,bd->bm", np.abs(F.A), h) + F.r + tiny) * (1 + (8 + h.shape[1]) * U)
 
 
 def _relu(F: Forms, h: np.ndarray) -> Forms:
-    """Forms of relu(F): passed on where certainly on, 0 where certainly off, ``[0, upper]`` where unstable."""
+    """Forms of relu(F): passed on where certainly on, 0 where certainly off, a relaxation where unstable.
+
+    An unstable neuron (pre-activation v with range ``[l, u]``, l < 0 < u) keeps a multiple of its
+    form: for any ``lam`` in [0, 1], ``relu(v) - lam v`` lies in ``[0, m]``, ``m = max(-lam l,
+    (1 - lam) u)`` (it is convex in v, 0 at v = 0); ``lam = u / (u - l)`` makes both ends equal
+    (the zonotope relaxation of Singh et al., NeurIPS 2018).  So ``relu(v) in lam v + m/2 +- m/2``,
+    and the dependence on x survives into the next grade instead of becoming an interval.
+    """
     spread = _spread(F, h)
     on = F.b - spread >= 0  # exact sign of a float difference: certified
     off = F.b + spread <= 0
     unstable = ~(on | off)
-    up = (F.b + spread) * (1 + 2 * U)
-    A = np.where(on[:, :, None], F.A, 0.0)
-    half = np.where(unstable, up / 2, 0.0)
-    b = np.where(on, F.b, half)
-    r = np.where(on, F.r, half)
+    with np.errstate(all="ignore"):  # inf or NaN forms stay non-finite: the searches then fail closed
+        lo = np.nextafter(F.b - spread, -np.inf)  # <= the pre-activation on the box
+        up = np.nextafter(F.b + spread, np.inf)  # >= it
+        lam = np.where(unstable, up / (up - lo), 0.0)
+        lam = np.where(np.isfinite(lam), np.clip(lam, 0.0, 1.0), 0.0)  # any lam in [0, 1] is sound
+        gap = np.nextafter(np.maximum(np.nextafter(-lam * lo, np.inf), np.nextafter((1 - lam) * up, np.inf)), np.inf)
+        A_unstable = lam[:, :, None] * F.A
+        b_unstable = lam * F.b + gap / 2
+        g = _gamma(8 + h.shape[1])
+        mag = np.einsum("bmd,bd->bm", np.abs(A_unstable), h) + np.abs(F.b) + gap
+        r_unstable = (lam * F.r + gap / 2 + g * mag + _underflow(h.shape[1] + 3, h)) * (1 + g)
+    A = np.where(on[:, :, None], F.A, np.where(unstable[:, :, None], A_unstable, 0.0))
+    b = np.where(on, F.b, np.where(unstable, b_unstable, 0.0))
+    r = np.where(on, F.r, np.where(unstable, r_unstable, 0.0))
     return Forms(A, b, r)
 
 
@@ -139,6 +175,8 @@ def grade_output_bounds(layers: Sequence, lo: np.ndarray, hi: np.ndarray, k: int
     ``[p_lo, p_hi]``: the lower end 0 of an unstable or dead neuron is exact, so a grade whose
     non-zero terms are all non-negative gets ``g_lo = 0`` exactly (the affine forms of ``G_k -
     G_(k-1)`` lose that to rounding, which matters where g touches 0 on the edge of a dead region).
+    A term whose factors are both non-zero may underflow to 0: each adds ETA to the rounding bound,
+    so the ends stay exactly 0 only where every term is exactly 0.
     """
     _, _, _, pre = _propagate(layers, lo, hi, {k})
     b, spread = pre[k]
@@ -147,8 +185,10 @@ def grade_output_bounds(layers: Sequence, lo: np.ndarray, hi: np.ndarray, k: int
     a = np.asarray(layers[k - 1].readout, float)
     t_lo, t_hi = np.minimum(a * p_lo, a * p_hi), np.maximum(a * p_lo, a * p_hi)
     g = _gamma(len(a) + 2)
-    g_lo = t_lo.sum(axis=1) - g * np.abs(t_lo).sum(axis=1) * (1 + g)
-    g_hi = t_hi.sum(axis=1) + g * np.abs(t_hi).sum(axis=1) * (1 + g)
+    tiny_lo = ETA * np.count_nonzero((a != 0) & (np.where(a > 0, p_lo, p_hi) != 0), axis=1)  # may underflow
+    tiny_hi = ETA * np.count_nonzero((a != 0) & (np.where(a > 0, p_hi, p_lo) != 0), axis=1)
+    g_lo = t_lo.sum(axis=1) - (g * np.abs(t_lo).sum(axis=1) + tiny_lo) * (1 + g)
+    g_hi = t_hi.sum(axis=1) + (g * np.abs(t_hi).sum(axis=1) + tiny_hi) * (1 + g)
     return np.nextafter(g_lo, -np.inf) * (g_lo != 0), np.nextafter(g_hi, np.inf) * (g_hi != 0)
 
 

@@ -1,7 +1,7 @@
 """What the branch-and-bound searches return: sup enclosures and pointwise-monotonicity searches.
 
-Both are small frozen records shared by the 1-D and 2-D searches (:mod:`proofs_check.bounds1d`,
-:mod:`proofs_check.bounds2d`).  A box is a tuple of ``(lo, hi)`` float pairs, one per coordinate,
+Both are small frozen records shared by the 1-D and box searches (:mod:`proofs_check.bounds1d`,
+:mod:`proofs_check.boundsnd`).  A box is a tuple of ``(lo, hi)`` float pairs, one per coordinate,
 rounded outward so that it contains the exact box that was searched.
 """
 

@@ -1,15 +1,15 @@
 """Where does a new grade make the residual larger?  The rigorous C1 search as a separation oracle.
 
-Given the frozen grades 1..k-1, a candidate grade k, a target and the domain (1-D or 2-D),
+Given the frozen grades 1..k-1, a candidate grade k, a target and the domain (1-D, 2-D or 3-D),
 :func:`monotone_violations` searches the whole domain for points where
 ``|e_k(x)| > |e_(k-1)(x)|`` (``e_j = f - G_j``).  A cutting-plane fit of grade k can add every
 returned point as a constraint, solve again and repeat until the search proves the claim.
 
 The search splits the domain into boxes (1-D: the exact linear pieces of the network, then
-bisection; 2-D: recursive halving) and ends each box in one of three states:
+bisection; 2-D and 3-D: recursive halving) and ends each box in one of three states:
 
 * **proved**: ``|e_k| <= |e_(k-1)|`` on the whole box, in ball arithmetic;
-* **counterexample**: the box's midpoint (rounded to a float, 1-D) or centre (2-D) is a float
+* **counterexample**: the box's midpoint (rounded to a float, 1-D) or centre (2-D, 3-D) is a float
   point x where ``|e_k(x)| - |e_(k-1)(x)| >= excess > 0`` is certified; the box is not split
   further, so a box can hide more violations, which the next search (after x is added) finds;
 * **unresolved**: neither within the box budget (or the box became too narrow to split).
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .bounds1d import Residual, prove_monotone
-from .bounds2d import prove_monotone_2d
+from .boundsnd import prove_monotone_nd
 from .contract import Layer, Scheme
 from .pieces import exact_pieces
 from .searches import MonotoneSearch
@@ -42,8 +42,8 @@ def monotone_violations(
 
     ``previous``: the frozen grades' layers (any objects with ``hidden`` and ``readout``);
     ``layer``: the candidate grade; ``target``: a target with a ball-arithmetic form and
-    gradient (``target.rigorous``); ``domain``: d x 2 with d in (1, 2); ``max_boxes``: the search
-    budget (1-D: per linear piece, default 2000; 2-D: in all, default 200000).
+    gradient (``target.rigorous``); ``domain``: d x 2 with d in (1, 2, 3); ``max_boxes``: the search
+    budget (1-D: per linear piece, default 2000; 2-D and 3-D: in all, default 200000).
 
     Returns a :class:`~proofs_check.searches.MonotoneSearch`: ``status`` ("proved",
     "counterexample" or "unresolved"), ``counterexamples`` (each a float ``point`` and a
@@ -64,7 +64,7 @@ def monotone_violations(
             if stop_at_first and part.counterexamples:
                 break
         return MonotoneSearch.merge(k, parts)
-    if domain.shape == (2, 2):
+    if domain.shape in ((2, 2), (3, 2)):
         budget = 200_000 if max_boxes is None else max_boxes
-        return prove_monotone_2d(layers, target, domain, k, budget, stop_at_first)
-    raise ValueError(f"monotone_violations searches 1-D or 2-D domains, got a domain of shape {domain.shape}")
+        return prove_monotone_nd(layers, target, domain, k, budget, stop_at_first)
+    raise ValueError(f"monotone_violations searches 1-D, 2-D or 3-D domains, got a domain of shape {domain.shape}")

@@ -73,10 +73,10 @@ def _run(binary: str, expression: str, jobs: list, accuracy_bits: int, timeout: 
     return found
 
 
-def sollya_supnorms(
-    pieces, grades: int, expression: str, accuracy_bits: int = 40, timeout: float = 600.0, retries: int = 3
-):
-    """Per grade k = 0..grades, Sollya's enclosure ``(lower, upper)`` of sup |e_k|, or None.
+def sollya_supnorms(partitions, expression: str, accuracy_bits: int = 40, timeout: float = 600.0, retries: int = 3):
+    """Per grade k, Sollya's enclosure ``(lower, upper)`` of sup |e_k| over ``partitions[k]``, or None.
+
+    ``partitions[k]``: pieces (:class:`~proofs_check.pieces.Piece`) on which ``G_k = S[k] x + T[k]``.
 
     A piece Sollya cannot bound is tried again with p shifted by 2^-200, then split in two
     (``retries`` rounds in all); a grade is None when some part of it still fails.  Raises
@@ -86,7 +86,8 @@ def sollya_supnorms(
     if binary is None:
         raise RuntimeError("the sollya binary is not on PATH")
     zero = fmpq(0)
-    jobs = [(k, p.a, p.b, p.S[k], p.T[k], zero) for k in range(grades + 1) for p in pieces]
+    grades = len(partitions) - 1
+    jobs = [(k, p.a, p.b, p.S[k], p.T[k], zero) for k, part in enumerate(partitions) for p in part]
     lower = [-math.inf] * (grades + 1)
     upper = [-math.inf] * (grades + 1)
     failed = [False] * (grades + 1)
@@ -113,8 +114,10 @@ def sollya_supnorms(
     return [None if failed[k] else (lower[k], upper[k]) for k in range(grades + 1)]
 
 
-def sollya_cross_check(c2: ClaimResult, pieces, sups, target, setting: str = "auto") -> ClaimResult:
+def sollya_cross_check(c2: ClaimResult, partitions, sups, target, setting: str = "auto") -> ClaimResult:
     """Compare the certified sup enclosures (``sups``: one Enclosure per grade) with Sollya's.
+
+    ``partitions[k]``: the pieces of grade k (:func:`~proofs_check.pieces.partitions`).
 
     An enclosure of ours that does not meet Sollya's makes C2 inconclusive (one of the two
     computations is wrong); where Sollya cannot run, the details say why.
@@ -129,7 +132,7 @@ def sollya_cross_check(c2: ClaimResult, pieces, sups, target, setting: str = "au
         reason = f"target {target.name!r} has no Sollya expression"
     if reason is None:
         try:
-            enclosures = sollya_supnorms(pieces, len(sups) - 1, expression)
+            enclosures = sollya_supnorms(partitions, expression)
         except RuntimeError as e:
             reason = str(e)
     if reason is not None:

@@ -166,8 +166,8 @@ def test_the_oracle_in_2d_and_its_refusals():
     assert unresolved.boxes >= 1
     with pytest.raises(ValueError, match="takes 1 inputs"):
         monotone_violations([first], Layer(np.zeros((2, 1)), np.zeros(1)), target, square)
-    with pytest.raises(ValueError, match="1-D or 2-D"):
-        monotone_violations([], Layer(np.zeros((4, 1)), np.zeros(1)), target, np.zeros((3, 2)) + [0, 1])
+    with pytest.raises(ValueError, match="1-D, 2-D or 3-D"):
+        monotone_violations([], Layer(np.zeros((5, 1)), np.zeros(1)), target, np.zeros((4, 2)) + [0, 1])
     with pytest.raises(ValueError, match="no ball-arithmetic form"):
         monotone_violations([], _ramp(), Target("np", ((0.0, 1.0),), lambda x, m: x[0], numpy_only=True), UNIT)
 

@@ -251,7 +251,7 @@ def test_rigorous_first_grade_certificate_and_a_perturbed_grade():
 
 def test_2d_affine_forms_contain_the_network_on_random_boxes(rng):
     """The float64 forms with their rounding-error radii contain the forward pass at points of each box."""
-    from proofs_check.bounds2d import approximant_forms
+    from proofs_check.network import approximant_forms
 
     m = MultigradeRegressor(n_grades=3, width=12, patterns="sampled", n_patterns=40, random_state=2)
     m.fit_target(get_target("osc2d"), samples=100)
@@ -272,17 +272,17 @@ def test_2d_affine_forms_contain_the_network_on_random_boxes(rng):
 
 def test_2d_lp_enclosures_contain_known_integrals():
     """int |f|^2 of osc2d over the unit square is exactly 3/8; a trained grade's against a fine quadrature."""
-    from proofs_check.bounds2d import LpEnclosure2D
+    from proofs_check.boundsnd import LpEnclosureND
 
     target = get_target("osc2d")
     domain = [(0.0, 1.0), (0.0, 1.0)]
-    f_only = LpEnclosure2D([], target, domain, 0, (1, 2))
+    f_only = LpEnclosureND([], target, domain, 0, (1, 2))
     f_only.refine(16384)
     e = f_only.enclosure(2)
     assert e.lower <= 0.375 <= e.upper and e.upper - e.lower < 0.05
     m = MultigradeRegressor(n_grades=1, width=8, patterns="sampled", n_patterns=40, random_state=0)
     m.fit_target(target, samples=100)
-    enc = LpEnclosure2D(m.layers_, target, domain, 1, (1, 2, 4))
+    enc = LpEnclosureND(m.layers_, target, domain, 1, (1, 2, 4))
     enc.refine(8192)
     mid = (np.arange(1500) + 0.5) / 1500
     X = np.stack(np.meshgrid(mid, mid, indexing="ij"), -1).reshape(-1, 2)
@@ -294,7 +294,7 @@ def test_2d_lp_enclosures_contain_known_integrals():
 
 def test_2d_lp_enclosure_with_an_unbounded_gradient_stays_valid():
     """|x - (1/2, 1/2)| has no derivative at the centre: boxes there stay unbounded, nothing turns NaN."""
-    from proofs_check.bounds2d import LpEnclosure2D
+    from proofs_check.boundsnd import LpEnclosureND
 
     def norm(x, m):
         return m.sqrt((x[0] - 0.5) ** 2 + (x[1] - 0.5) ** 2)
@@ -302,9 +302,87 @@ def test_2d_lp_enclosure_with_an_unbounded_gradient_stays_valid():
     cone = Target(
         "cone", ((0.0, 1.0), (0.0, 1.0)), norm, lambda x, m: [(x[0] - 0.5) / norm(x, m), (x[1] - 0.5) / norm(x, m)]
     )
-    enc = LpEnclosure2D([], cone, [(0.0, 1.0), (0.0, 1.0)], 0, (2,))
+    enc = LpEnclosureND([], cone, [(0.0, 1.0), (0.0, 1.0)], 0, (2,))
     enc.refine(2048)
     lo, hi = enc.enclosure(2).lower, enc.enclosure(2).upper
     assert not math.isnan(lo) and not math.isnan(hi)
     assert lo <= 1 / 6 <= hi  # int |x - c|^2 over the unit square
     assert lo > 0.15  # the bounded boxes still count
+
+
+# --------------------------------------------------------------------------- 3-D
+def _plus_three():
+    """f = 2 + x y z in [2, 3] on the unit cube (ball form and gradient)."""
+    return Target(
+        "plus_three",
+        ((0.0, 1.0),) * 3,
+        lambda x, m: 2 + x[0] * x[1] * x[2],
+        lambda x, m: [x[1] * x[2], x[0] * x[2], x[0] * x[1]],
+    )
+
+
+def _tent(normal, t, delta, height):
+    """``height`` times a tent of half-width delta across the plane ``normal . x = t + delta``; 0 elsewhere."""
+    n = np.array(normal, float)
+    cols = [[*n, -t], [*n, -t - delta], [*n, -t - 2 * delta]]
+    return np.array(cols).T, np.array([1.0, -2.0, 1.0]) * height / delta
+
+
+def test_3d_c1_finds_a_spike_between_grid_points_with_a_certified_counterexample():
+    """A band grade (0 <= g <= 2 f, so C1 holds) plus a tent of height 10 > 2 max f, 2e-6 wide.
+
+    The tent's slab ``2.715 <= x + 2y + 3z <= 2.715 + 2e-6`` holds no point of a 101^3 grid (there
+    x + 2y + 3z is a multiple of 0.01), so a grid sees C1 hold; the rigorous 3-D search names a
+    point inside the slab, and its excess is re-verified in exact rationals.
+    """
+    target = _plus_three()
+    domain = np.array([[0.0, 1.0]] * 3)
+    H, a = _tent((1.0, 2.0, 3.0), 2.715, 1e-6, 10.0)
+    # 1/2 + relu(x + y + z - 2) in [1/2, 3/2]: beyond the slab the tent cancels only up to rounding, and the
+    # band's margin above 0 is what lets the float forms prove g >= 0 there
+    band = GradeLayer(hidden=np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [1.0, -2.0]]), readout=np.array([0.5, 1.0]))
+    spiked = GradeLayer(hidden=np.hstack([band.hidden, H]), readout=np.concatenate([band.readout, a]))
+    axis = np.linspace(0, 1, 101)
+    grid = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)
+    f = target(grid)
+    assert np.max(np.abs(f - staged_outputs([spiked], grid)[1]) - np.abs(f)) <= 1e-12  # the grid sees nothing
+    s = CheckSettings(sollya="off", sup_rtol_3d=1e-2, sup_boxes_3d=3000, lp_boxes_3d=3000, c1_boxes_3d=100_000)
+    for layer, outcome in ((band, PASS), (spiked, FAIL)):
+        report = check_scheme(Scheme([layer], domain, [_record(1)]), target, s)
+        c1 = _claim(report, "C1")
+        assert c1.trust == RIGOROUS and c1.outcome == outcome, (outcome, c1.summary)
+    x = c1.worst_point
+    assert abs(x[0] + 2 * x[1] + 3 * x[2] - 2.715 - 1e-6) < 2e-6  # inside the slab
+    assert excess_ball([spiked], target, x, 1) > 0  # re-verified exactly
+
+
+def test_3d_sup_and_lp_enclosures_contain_brute_force_values():
+    """osc3d against a trained grade: sup |e_1| and ||e_1||_2 enclosures hold a fine grid's values."""
+    from proofs_check.boundsnd import LpEnclosureND, sup_abs_nd
+
+    target = get_target("osc3d")
+    m = MultigradeRegressor(n_grades=1, width=8, patterns="sampled", n_patterns=40, random_state=0)
+    m.fit_target(target, samples=216)
+    domain = [(0.0, 1.0)] * 3
+    sup = sup_abs_nd(m.layers_, target, domain, 1, rtol=1e-2, max_boxes=20_000)
+    mid = (np.arange(60) + 0.5) / 60
+    X = np.stack(np.meshgrid(mid, mid, mid, indexing="ij"), -1).reshape(-1, 3)
+    e = np.abs(target(X) - staged_outputs(m.layers_, X)[1])
+    assert sup.enclosure.bounded and e.max() <= sup.enclosure.upper
+    enc = LpEnclosureND(m.layers_, target, domain, 1, (2,))
+    enc.refine(8192)
+    lo, hi = enc.enclosure(2).lower, enc.enclosure(2).upper
+    assert 0 < lo <= np.mean(e**2) <= hi < math.inf  # second order: about N^(-2/3) wide for N boxes in 3-D
+
+
+def test_beyond_3d_the_checks_are_grids_and_say_why():
+    """A 4-D target with a ball form and gradient: C1 heuristic, and the method names the dimension limit."""
+    target = Target(
+        "sum4", ((0.0, 1.0),) * 4, lambda x, m: 2 + x[0] + x[1] + x[2] + x[3], lambda x, m: [1 + 0 * x[0]] * 4
+    )
+    layer = GradeLayer(hidden=np.array([[1.0], [1.0], [1.0], [1.0], [0.0]]), readout=np.array([0.5]))
+    scheme = Scheme([layer], np.array([[0.0, 1.0]] * 4), [_record(1)])
+    report = check_scheme(scheme, target, CheckSettings(grid_points=4096))
+    c1 = _claim(report, "C1")
+    assert c1.trust == HEURISTIC and c1.outcome == PASS
+    assert "4-D: the rigorous checks cover 1-D to 3-D only" in report.details["method"]

@@ -22,8 +22,8 @@ def test_sollya_supnorm_of_a_known_function():
     """sup |sin(100 x)| on [0, 1] is 1; on [0, 1/100] it is sin(1)."""
     zero = fmpq(0)
     pieces = [Piece(fmpq(0), fmpq(1), (zero,), (zero,)), Piece(fmpq(0), fmpq(1, 100), (zero,), (zero,))]
-    whole = sollya_supnorms(pieces[:1], 0, "sin(100 * x)")[0]
-    short = sollya_supnorms(pieces[1:], 0, "sin(100 * x)")[0]
+    whole = sollya_supnorms([pieces[:1]], "sin(100 * x)")[0]
+    short = sollya_supnorms([pieces[1:]], "sin(100 * x)")[0]
     assert whole[0] <= 1.0 <= whole[1] and whole[1] - whole[0] < 1e-9
     assert short[0] <= np.sin(1.0) <= short[1]
 

@@ -1,4 +1,4 @@
-"""Soundness fuzzer: random 1-D and 2-D schemes against smooth, kinked and non-Lipschitz targets.
+"""Soundness fuzzer: random 1-D, 2-D and 3-D schemes against smooth, kinked and non-Lipschitz targets.
 
 Every certified result of the searches is held against values computed independently:
 
@@ -8,13 +8,16 @@ Every certified result of the searches is held against values computed independe
 * L^p enclosures contain a midpoint-rule integral whose error is estimated by halving the cells
   (1-D cells end at every kink of the network and of the target, so the rule is accurate);
 * every certified C1 counterexample is re-verified exactly, and every proved piece (1-D) or proved
-  domain (2-D) has no violation at any brute-force point.
+  domain (2-D, 3-D) has no violation at any brute-force point.
 
 Schemes have random widths and weights, knots placed between sample points, carried inputs, and
 narrow spikes (a few 1e-6 wide in 1-D) that fall between brute-force points.  The budgets are small
 on purpose: unconverged enclosures must be just as true.  ``make test`` runs FAST cases, ``-m slow``
-runs the SLOW counts with 10^6 brute-force points (10^7 for one case in 300; 1000 x 1000 in 2-D).
+runs the SLOW counts with 10^6 brute-force points (10^7 for one case in 300; 1000 x 1000 in 2-D,
+100^3 in 3-D).
 """
+
+from itertools import product
 
 import numpy as np
 import pytest
@@ -24,11 +27,12 @@ from mgdl_convex import get_target
 from mgdl_convex.network import GradeLayer
 from mgdl_convex.targets import Target
 from proofs_check.bounds1d import Residual, lp_integrals, prove_monotone, sup_abs
-from proofs_check.bounds2d import LpEnclosure2D, prove_monotone_2d, sup_abs_2d
+from proofs_check.boundsnd import LpEnclosureND, prove_monotone_nd, sup_abs_nd
 from proofs_check.pieces import exact_pieces
 
 BLOCKS_1D, CASES_1D, SLOW_BLOCKS_1D = 12, 30, 100  # make test: 360 cases; -m slow: 3000
 BLOCKS_2D, CASES_2D, SLOW_BLOCKS_2D = 6, 15, 40  # make test: 90 cases; -m slow: 600
+BLOCKS_3D, CASES_3D, SLOW_BLOCKS_3D = 6, 8, 30  # make test: 48 cases; -m slow: 240
 EPS = 2.0**-52
 
 
@@ -69,6 +73,19 @@ def _targets_2d():
     ]
 
 
+def _targets_3d():
+    apex = (0.3, 0.6, 0.45)
+
+    def cone(x, m):  # |x - apex|: continuous, no gradient at the apex
+        return m.sqrt(sum(m.pow(x[i] - apex[i], 2) for i in range(3)))
+
+    def cone_grad(x, m):
+        r = cone(x, m)
+        return [(x[i] - apex[i]) / r for i in range(3)]
+
+    return [get_target("osc3d"), Target("cone3", ((0.0, 1.0),) * 3, cone, cone_grad)]
+
+
 def _positive_targets():
     """f >= f_min > 0: grades with 0 <= g <= 2 f_min satisfy C1 by construction ("band" grades)."""
     lifted = Target(
@@ -80,12 +97,24 @@ def _positive_targets():
         lambda x, m: 2 + m.sin(x[0]) * m.cos(x[1]),
         lambda x, m: [m.cos(x[0]) * m.cos(x[1]), -m.sin(x[0]) * m.sin(x[1])],
     )
-    return (lifted, 1.5), (plus_two, 2.0)
+    plus_three = Target(
+        "plus_three",
+        ((0.0, 1.0),) * 3,
+        lambda x, m: 2 + m.sin(x[0]) * m.cos(x[1] - x[2]),
+        lambda x, m: [
+            m.cos(x[0]) * m.cos(x[1] - x[2]),
+            -m.sin(x[0]) * m.sin(x[1] - x[2]),
+            m.sin(x[0]) * m.sin(x[1] - x[2]),
+        ],
+    )
+    return (lifted, 1.5), (plus_two, 2.0), (plus_three, 1.0)
 
 
-LIFTED, PLUS_TWO = _positive_targets()
+LIFTED, PLUS_TWO, PLUS_THREE = _positive_targets()
 TARGETS_1D = [(get_target(n), None) for n in ("fangxu1", "fangxu2", "sin100", "sqrt_kink", "kink")] + [LIFTED]
 TARGETS_2D = [(t, None) for t in _targets_2d()] + [PLUS_TWO]
+TARGETS_3D = [(t, None) for t in _targets_3d()] + [PLUS_THREE]
+TARGETS = {2: TARGETS_2D, 3: TARGETS_3D}
 SPECIAL_1D = [0.3, 1 / 3]  # the cusp of sqrt_kink, the corner of kink
 
 
@@ -133,27 +162,36 @@ def _scheme_1d(rng, f_min=None):
     return layers
 
 
-def _scheme_2d(rng, f_min=None):
-    """1-2 grades of random ReLU lines through the square, maybe a steep ridge; maybe carried inputs.
+def _direction(rng, d):
+    """A random unit vector (in 2-D by its angle, as the 2-D seeds were drawn)."""
+    if d == 2:
+        theta = rng.uniform(0, 2 * np.pi)
+        return np.array([np.cos(theta), np.sin(theta)])
+    v = rng.standard_normal(d)
+    return v / np.linalg.norm(v)
+
+
+def _scheme_box(rng, f_min=None, d=2):
+    """1-2 grades of random ReLU planes through the cube [0, 1]^d, maybe a steep ridge; maybe carried inputs.
 
     With ``f_min``, grade 1 is a band grade (C1 holds for it) unless a ridge is added.
     """
     cols, out = [], []
     for _ in range(int(rng.integers(1, 5))):
-        p, theta = rng.random(2), rng.uniform(0, 2 * np.pi)
-        w = np.array([np.cos(theta), np.sin(theta)]) * 10 ** rng.uniform(-0.3, 1.0)
-        cols.append([w[0], w[1], -w @ p])
+        p = rng.random(d)
+        w = _direction(rng, d) * 10 ** rng.uniform(-0.3, 1.0)
+        cols.append([*w, -w @ p])
         out.append(rng.standard_normal() * 10 ** rng.uniform(-1, 0.3))
     if f_min is not None:
-        out = _band(cols, out, np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), f_min, rng)
+        out = _band(cols, out, np.array(list(product((0.0, 1.0), repeat=d))), f_min, rng)
     if rng.random() < 0.3:  # a ridge a few 1e-3 wide
-        p, theta, delta = rng.random(2), rng.uniform(0, 2 * np.pi), 10 ** rng.uniform(-3, -2)
-        n = np.array([np.cos(theta), np.sin(theta)])
-        cols += [[n[0], n[1], -n @ p], [n[0], n[1], -n @ p - delta]]
+        p = rng.random(d)
+        n, delta = _direction(rng, d), 10 ** rng.uniform(-3, -2)
+        cols += [[*n, -n @ p], [*n, -n @ p - delta]]
         out += [1 / delta, -1 / delta]
     if rng.random() < 0.5:
-        cols += [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
-        out += [0.0, 0.0]
+        cols += [[*np.eye(d)[i], 0.0] for i in range(d)]
+        out += [0.0] * d
     layers = [GradeLayer(hidden=np.array(cols, float).T, readout=np.array(out))]
     if rng.random() < 0.5:
         q = layers[-1].width + 1
@@ -217,53 +255,63 @@ def _case_1d(seed, n_brute, tally):
         tally["unresolved_pieces"] += search.status == "unresolved"
 
 
-# --------------------------------------------------------------------------- 2-D case
+# --------------------------------------------------------------------------- 2-D and 3-D cases
+def _grid(points, d):
+    return np.stack(np.meshgrid(*[points] * d, indexing="ij"), -1).reshape(-1, d)
+
+
 def _case_2d(seed, side, tally):
+    _case_box(seed, side, tally, 2)
+
+
+def _case_3d(seed, side, tally):
+    _case_box(seed, side, tally, 3)
+
+
+def _case_box(seed, side, tally, d):
     rng = np.random.default_rng(seed)
-    target, f_min = TARGETS_2D[seed % len(TARGETS_2D)]
-    layers = _scheme_2d(rng, f_min)
-    domain = [(0.0, 1.0), (0.0, 1.0)]
+    target, f_min = TARGETS[d][seed % len(TARGETS[d])]
+    layers = _scheme_box(rng, f_min, d)
+    domain = [(0.0, 1.0)] * d
     K = len(layers)
-    axis = np.linspace(0, 1, side)
-    X = np.vstack([np.stack(np.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2), rng.random((side * 10, 2))])
+    X = np.vstack([_grid(np.linspace(0, 1, side), d), rng.random((side**(d - 1) * 10, d))])
     f = target(X)
     G, err = _forward(layers, X)
     k = int(rng.integers(0, K + 1))
-    sup = sup_abs_2d(layers, target, domain, k, rtol=1e-3, max_boxes=300)
+    sup = sup_abs_nd(layers, target, domain, k, rtol=1e-3, max_boxes=300)
     e = sup.enclosure
-    assert np.all(np.abs(f - G[k]) <= e.upper + err[k] + 1e-15), (seed, "2-D sup below a brute-force value")
+    assert np.all(np.abs(f - G[k]) <= e.upper + err[k] + 1e-15), (seed, d, "sup below a brute-force value")
     if e.lower > 0:
-        assert abs(residual_balls(layers, target, sup.point)[k]).upper() >= e.lower, (seed, "2-D sup lower end")
+        assert abs(residual_balls(layers, target, sup.point)[k]).upper() >= e.lower, (seed, d, "sup lower end")
     tally["sup"] += 1
     steep = any(np.max(np.abs(layer.hidden[:-1])) > 50 for layer in layers)
     if not steep:  # a ridge narrower than the quadrature cells would fool the brute force, not the enclosure
-        enc = LpEnclosure2D(layers, target, domain, k, (1, 2))
+        enc = LpEnclosureND(layers, target, domain, k, (1, 2))
         enc.refine(256)
         q = []
         for n in (side // 2, side):
-            mid = (np.arange(n) + 0.5) / n
-            M = np.stack(np.meshgrid(mid, mid, indexing="ij"), -1).reshape(-1, 2)
+            M = _grid((np.arange(n) + 0.5) / n, d)
             e = np.abs(target(M) - _forward(layers, M)[0][k])
             q.append({p: float(np.mean(e**p)) for p in (1, 2)})
         for p in (1, 2):
             slack = 8 * abs(q[1][p] - q[0][p]) + 1e-12
-            assert enc.enclosure(p).lower - slack <= q[1][p] <= enc.enclosure(p).upper + slack, (seed, p, "2-D L^p")
+            assert enc.enclosure(p).lower - slack <= q[1][p] <= enc.enclosure(p).upper + slack, (seed, d, p, "L^p")
         tally["lp"] += 1
     k = 1 if f_min is not None else int(rng.integers(1, K + 1))
-    search = prove_monotone_2d(layers, target, domain, k, max_boxes=600, stop_at_first=False)
+    search = prove_monotone_nd(layers, target, domain, k, max_boxes=600, stop_at_first=False)
     for c in search.counterexamples:
         ball = excess_ball(layers, target, c.point, k)
         assert ball > 0 and ball.upper() >= c.excess, (seed, c)
     tally["counterexamples"] += len(search.counterexamples)
     if search.status == "proved":
         excess = np.abs(f - G[k]) - np.abs(f - G[k - 1])
-        assert np.all(excess <= err[k] + err[k - 1] + 1e-15), (seed, "a proved 2-D grade violates C1")
+        assert np.all(excess <= err[k] + err[k - 1] + 1e-15), (seed, d, "a proved grade violates C1")
         tally["proved"] += 1
     tally["unresolved"] += search.status == "unresolved"
 
 
 def _run(case, seeds, size):
-    """Run the cases; ``size`` (brute-force points, or grid side in 2-D) is a number or a function of the seed."""
+    """Run the cases; ``size`` (brute-force points, or grid side in 2-D, 3-D) is a number or a function of the seed."""
     keys = ("sup", "lp", "counterexamples", "proved_pieces", "unresolved_pieces", "proved", "unresolved")
     tally = dict.fromkeys(keys, 0)
     for seed in seeds:
@@ -284,6 +332,12 @@ def test_fuzz_2d(block):
     assert tally["sup"] == CASES_2D
 
 
+@pytest.mark.parametrize("block", range(BLOCKS_3D))
+def test_fuzz_3d(block):
+    tally = _run(_case_3d, list(range(block * CASES_3D, (block + 1) * CASES_3D)), 24)
+    assert tally["sup"] == CASES_3D
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("block", range(SLOW_BLOCKS_1D))
 def test_fuzz_1d_slow(block):
@@ -295,3 +349,9 @@ def test_fuzz_1d_slow(block):
 @pytest.mark.parametrize("block", range(SLOW_BLOCKS_2D))
 def test_fuzz_2d_slow(block):
     _run(_case_2d, list(range(10_000 + block * CASES_2D, 10_000 + (block + 1) * CASES_2D)), 1000)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("block", range(SLOW_BLOCKS_3D))
+def test_fuzz_3d_slow(block):
+    _run(_case_3d, list(range(10_000 + block * CASES_3D, 10_000 + (block + 1) * CASES_3D)), 100)
