@@ -20,6 +20,11 @@ non-zero block).
   The grade is then the certified optimum of its whole program; with every
   pattern enumerated (1-D and 2-D grade inputs), the global optimum of the
   non-convex grade of width ``width``.
+  If no beta on the path qualifies (seen on dense 1-D samples, n >= 8192: the
+  interior point's optimum spreads its weight over neighbouring thresholds, so
+  even near kappa it has more than ``width`` blocks), the grade falls back to
+  the greedy cap below, labelled ``width_mode="greedy"``, ``capped`` and with
+  the reason in ``attempts``: never a silent zero grade.
 * ``"greedy"``: beta is the floor; the working set never holds more than
   ``width`` non-zero blocks (blocks enter by price, a few swaps), and the grade is
   the exact optimum over its kept blocks only (``capped = True``).  The
@@ -417,6 +422,14 @@ def fit_grade(
     if not trivial:
         ctx = SolveContext(order, rows, kappa_all, patterns.complete, deadline)
         solved = solve_grade_program(program, settings, kappa_e, ctx)
+        if solved.outcome is None and settings.width_mode == "exact":
+            # no beta on the path gives an exact optimum of width <= W (dense 1-D samples: the
+            # interior point's optimum spreads over neighbouring thresholds): the greedy cap at the
+            # floor, labelled as such, rather than a zero grade that would end the run
+            settings = replace(settings, width_mode="greedy")
+            greedy = solve_grade_program(program, settings, kappa_e, ctx)
+            why = f"exact width: {solved.attempts}; greedy cap at the floor beta: {greedy.attempts}"
+            solved = replace(greedy, attempts=why, path_steps=solved.path_steps + greedy.path_steps)
         program = replace(program, beta=solved.beta)
         trivial = solved.outcome is None
     time_solve = time.perf_counter() - t_solve

@@ -70,3 +70,18 @@ def test_bounds_at_the_samples_alone_are_refuted_by_the_oracle():
     m.fit_target(target, samples=16)
     search = monotone_violations([], m.layers_[0], target, np.array(target.domain))
     assert search.status == "counterexample" and search.worst.excess > 0
+
+
+def test_when_no_beta_on_the_path_fits_the_width_the_grade_is_the_labelled_greedy_cap(monkeypatch):
+    import mgdl_convex.path as path
+
+    def no_beta(solve_at, kappa, floor, width, **kw):
+        return path.PathResult(None, f"no beta below kappa gives a certified grade of width <= {width}", kappa, 3)
+
+    monkeypatch.setattr(path, "solve_path", no_beta)
+    x = np.linspace(0.0, 1.0, 40)
+    y = np.sin(2 * np.pi * x) + 0.3 * np.sin(12 * np.pi * x)
+    g = MultigradeRegressor(n_grades=1, width=6, width_mode="exact").fit(x[:, None], y).grades_[0]
+    assert not g.trivial and g.width_mode == "greedy" and g.capped and 1 <= g.width <= 6
+    assert g.attempts.startswith("exact width: no beta below kappa") and "greedy cap" in g.attempts
+    assert g.loss_after < g.loss_before
