@@ -87,19 +87,43 @@ def rigorous_1d(scheme, target, s) -> Bounds:
     parts = partitions(scheme.layers, lo, hi)
     zero = zero_grades(parts[-1])
     own = [merged(part, (k,)) for k, part in enumerate(parts)]  # e_k affine on each piece
+    residuals = [[(p.a, p.b, Residual(target, p.S[k], p.T[k])) for p in own[k]] for k in range(len(parts))]
+    lps = _lp_until_separated(residuals, s)
     out = []
     for k, part in enumerate(parts):
-        res = [(p.a, p.b, Residual(target, p.S[k], p.T[k])) for p in own[k]]
-        sup = sup_abs(res, rtol=s.sup_rtol, max_boxes=s.sup_boxes)
-        integrals, _ = lp_integrals(res, s.ps, rtol=s.lp_rtol)
+        sup = sup_abs(residuals[k], rtol=s.sup_rtol, max_boxes=s.sup_boxes)
         monotone = None
         if k:
             both = merged(part, (k - 1, k))  # where g_k = 0 on a piece, prove_monotone returns at once
             monotone = MonotoneSearch.merge(k, (_monotone_piece(target, p, k, s.c1_boxes) for p in both))
-        lp = {p: integrals[p].root(p) for p in s.ps}
-        out.append(GradeBounds(k, sup, lp, monotone, zero[k - 1] if k else None))
+        out.append(GradeBounds(k, sup, lps[k], monotone, zero[k - 1] if k else None))
     details = {"pieces": len(parts[-1]), "pieces_per_grade": [len(p) for p in own]}
     return Bounds(RIGOROUS, "exact pieces + ball arithmetic", tuple(out), own, details=details)
+
+
+#: the 1-D L^p enclosures are first taken to this relative tolerance; only grades whose enclosure
+#: then overlaps a neighbour's are refined to ``CheckSettings.lp_rtol`` (C3 needs separation only)
+LP_COARSE_RTOL = 1e-2
+
+
+def _lp_until_separated(residuals, s) -> list[dict]:
+    """``{p: Enclosure of ||e_k||_p}`` per grade: coarse first, refined where neighbours overlap."""
+    coarse = max(s.lp_rtol, LP_COARSE_RTOL)
+
+    def norms(res, rtol):
+        integrals, _ = lp_integrals(res, s.ps, rtol=rtol)
+        return {p: integrals[p].root(p) for p in s.ps}
+
+    lps = [norms(res, coarse) for res in residuals]
+    if coarse == s.lp_rtol:
+        return lps
+    overlap = set()
+    for k in range(1, len(lps)):
+        if not all(_separated(lps[k - 1][p], lps[k][p]) for p in s.ps):
+            overlap |= {k - 1, k}
+    for k in sorted(overlap):
+        lps[k] = norms(residuals[k], s.lp_rtol)
+    return lps
 
 
 def _monotone_piece(target, p, k: int, max_boxes: int) -> MonotoneSearch:

@@ -386,3 +386,30 @@ def test_beyond_3d_the_checks_are_grids_and_say_why():
     c1 = _claim(report, "C1")
     assert c1.trust == HEURISTIC and c1.outcome == PASS
     assert "4-D: the rigorous checks cover 1-D to 3-D only" in report.details["method"]
+
+
+def test_1d_lp_enclosures_are_refined_only_where_neighbouring_grades_overlap():
+    """C3 needs separation only: far-apart norms stay coarse (1e-2), overlapping ones reach lp_rtol."""
+    from flint import fmpq
+
+    from proofs_check.bounds1d import Residual
+    from proofs_check.drivers import LP_COARSE_RTOL, _lp_until_separated
+
+    target = get_target("fangxu1")
+    zero, one = fmpq(0), fmpq(1)
+    residuals = [[(zero, one, Residual(target, zero, T))] for T in (zero, fmpq(3), fmpq(3001, 1000))]
+    s = CheckSettings(sollya="off")
+    lps = _lp_until_separated(residuals, s)
+
+    def rel_width(e):
+        return (e.upper - e.lower) / e.lower
+
+    for k in (1, 2):  # ||f - 3|| and ||f - 3.001|| overlap at 1e-2: both refined
+        assert rel_width(lps[k][2]) <= s.lp_rtol
+    # grade 0 is separated from grade 1 at the coarse tolerance: left coarse
+    assert 3 * max(rel_width(lps[1][2]), rel_width(lps[2][2])) < rel_width(lps[0][2]) <= LP_COARSE_RTOL
+    x = (np.arange(200_000) + 0.5) / 200_000
+    f = target(x[:, None])
+    for k, shift in enumerate((0.0, 3.0, 3.001)):
+        exact = np.sqrt(np.mean((f - shift) ** 2))
+        assert lps[k][2].lower - 1e-6 <= exact <= lps[k][2].upper + 1e-6
