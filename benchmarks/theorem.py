@@ -61,7 +61,7 @@ def run(name: str, scheme: str, grades: int, fit_budget: float = 600.0) -> dict:
         row[f"grades_to_{level:g}"] = None if k is None else k + 1
         row[f"time_to_{level:g}"] = None if k is None else elapsed[k]
     row["final_sup_rel"] = sups[-1] if sups else 1.0
-    report = check_scheme(scheme_from_model(model, target), target, CheckSettings(eps=0.01 * sup_f))
+    report = check_scheme(scheme_from_model(model, target), target, CheckSettings(eps_rel=0.01))
     row.update({c.id: f"{c.outcome} ({c.trust})" for c in report.claims})
     return row
 

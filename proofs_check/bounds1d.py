@@ -130,17 +130,8 @@ def sup_abs(residuals, rtol: float = 1e-6, max_boxes: int = 200_000) -> SupSearc
         push(m, d, res)
         boxes += 2
         emit("sup |e|: %d boxes", boxes)
-    U = max([-heap[0][0] if heap else 0.0, *stuck])
-    reason = None
-    if U == math.inf:
-        bad = sum(1 for item in heap if item[0] == -math.inf) + stuck.count(math.inf)
-        reason = (
-            f"{bad} box(es) could not be bounded (the target's ball form is NaN or infinite there) "
-            f"within {max_boxes} boxes"
-        )
-    enclosure = Enclosure.of(L, U, reason)
     point = None if worst is None else (float(worst),)
-    return SupSearch(enclosure, point, boxes, enclosure.bounded and U <= L * (1 + rtol))
+    return SupSearch.finish(L, (item[0] for item in heap), stuck, point, boxes, rtol, max_boxes)
 
 
 def _anchored(prev: Residual, cur: Residual, u: fmpq, v: fmpq, sign: int, sp, sc) -> bool:

@@ -141,16 +141,7 @@ def sup_abs_nd(layers, target, domain, grade: int, rtol: float = 1e-4, max_boxes
         if batch:
             push(batch)
         emit("sup |e|: %d boxes", boxes)
-    U = max([-heap[0][0] if heap else 0.0, *stuck])
-    reason = None
-    if U == math.inf:
-        bad = sum(1 for item in heap if item[0] == -math.inf) + stuck.count(math.inf)
-        reason = (
-            f"{bad} box(es) could not be bounded (the target's ball form is NaN or infinite there) "
-            f"within {max_boxes} boxes"
-        )
-    enclosure = Enclosure.of(L, U, reason)
-    return SupSearch(enclosure, worst, boxes, enclosure.bounded and U <= L * (1 + rtol))
+    return SupSearch.finish(L, (item[0] for item in heap), stuck, worst, boxes, rtol, max_boxes)
 
 
 # --------------------------------------------------------------------------- C1

@@ -33,7 +33,8 @@ __all__ = ["CheckSettings", "check_scheme", "scheme_from_model"]  # scheme_from_
 @dataclass(frozen=True)
 class CheckSettings:
     ps: tuple = (1, 2, 4)
-    eps: float | None = None  # eps-attainment level; default 1e-2 sup|f| (its certified lower bound)
+    eps: float | None = None  # eps-attainment level, absolute; None: eps_rel times sup|f|
+    eps_rel: float = 1e-2  # eps relative to sup|f| (its certified lower bound, from the check's own search)
     sup_rtol: float = 1e-6
     sup_boxes: int = 200_000
     lp_rtol: float = 1e-3
@@ -62,6 +63,8 @@ class CheckSettings:
                 "and the theorem's strict L^p decay is claimed for p >= 1 (sup |e_k|, p = inf, is C2's)"
             )
         object.__setattr__(self, "ps", ps)
+        if not (isinstance(self.eps_rel, numbers.Real) and 0 < self.eps_rel < math.inf):
+            raise ValueError(f"CheckSettings.eps_rel must be a finite number > 0, got {self.eps_rel!r}")
 
 
 def _check_input(scheme: Scheme, target) -> None:

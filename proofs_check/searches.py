@@ -7,6 +7,7 @@ rounded outward so that it contains the exact box that was searched.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .balls import Enclosure
@@ -26,6 +27,23 @@ class SupSearch:
     point: tuple[float, ...] | None  # a point with |e(point)| >= enclosure.lower
     boxes: int
     converged: bool  # upper <= lower (1 + rtol)
+
+    @classmethod
+    def finish(cls, lower: float, heap_keys, stuck, point, boxes: int, rtol: float, max_boxes: int) -> SupSearch:
+        """The result of a best-first search: ``heap_keys`` the negated upper bounds of the boxes left
+        (best first), ``stuck`` the upper bounds of boxes too narrow to split.  An infinite upper end
+        (a box the target's ball form could not bound) makes the enclosure unbounded, with the reason."""
+        keys = list(heap_keys)
+        upper = max([-keys[0] if keys else 0.0, *stuck])
+        reason = None
+        if upper == math.inf:
+            bad = keys.count(-math.inf) + list(stuck).count(math.inf)
+            reason = (
+                f"{bad} box(es) could not be bounded (the target's ball form is NaN or infinite there) "
+                f"within {max_boxes} boxes"
+            )
+        enclosure = Enclosure.of(lower, upper, reason)
+        return cls(enclosure, point, boxes, enclosure.bounded and upper <= lower * (1 + rtol))
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ def c2_verdict(bounds, target, records, domain, s) -> ClaimResult:
     """C2 as eps-attainment: ``sup |e_K| <= eps`` certified (rigorous) or on two grids (heuristic)."""
     rows = _c2_rows(bounds, records, domain)
     f_sup, final = bounds.grades[0], bounds.grades[-1]
-    eps = s.eps if s.eps is not None else 1e-2 * max(f_sup.sup.enclosure.lower, 0.0)  # a lower bound of sup|f|
+    eps = s.eps if s.eps is not None else s.eps_rel * max(f_sup.sup.enclosure.lower, 0.0)  # a lower bound of sup|f|
     heuristic = bounds.trust == HEURISTIC
     if heuristic:
         ratios = [r["grid_fine"] / p["grid_fine"] if p["grid_fine"] > 0 else 0.0 for p, r in zip(rows, rows[1:])]

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 from exact_eval import excess_ball
+from records import grade_record
 
 from mgdl_convex import get_target
 from mgdl_convex.network import GradeLayer
@@ -29,22 +30,7 @@ QUICK = CheckSettings(sollya="off")
 
 
 def _record(k, **changes):
-    record = {
-        "grade": k,
-        "n_samples": 50,
-        "width": 1,
-        "beta": 1e-3,
-        "status": "optimal",
-        "relative_gap": 1e-9,
-        "gap": 1e-10,
-        "recovery_gap": 0.0,
-        "capped": False,
-        "patterns_complete": True,
-        "certificate_scope": "test",
-        "loss_after": 0.1,
-        "time_total": 0.0,
-    }
-    return {**record, **changes}
+    return grade_record(k, **{"n_samples": 50, **changes})
 
 
 def _ramp(scale=1.0, at=0.5):

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from records import grade_record
 
 from mgdl_convex import MultigradeRegressor, get_target
 from mgdl_convex.network import GradeLayer
@@ -23,28 +24,6 @@ FAST_2D = CheckSettings(sup_boxes_2d=3000, c1_boxes_2d=3000, lp_boxes_2d=4096, s
 
 def _claim(report, cid):
     return next(c for c in report.claims if c.name.startswith(PREFIX[cid]))
-
-
-def _record(k, n=100):
-    return {
-        "grade": k,
-        "n_samples": n,
-        "input_dim": 1,
-        "beta": 1e-3,
-        "kappa_before": 1.0,
-        "status": "optimal",
-        "relative_gap": 1e-9,
-        "gap": 1e-10,
-        "recovery_gap": 0.0,
-        "capped": False,
-        "patterns_complete": True,
-        "certificate_scope": "test",
-        "max_abs_before": 1.0,
-        "monotone_violation": 0.0,
-        "loss_after": 0.1,
-        "width": 1,
-        "time_total": 0.0,
-    }
 
 
 def _interpolant(target, knots):
@@ -80,7 +59,7 @@ def test_a_kink_between_knots_is_not_hidden_by_nan_balls():
     """Interpolant of sqrt|x - 0.3| with no knot in (0.29, 0.40): |e_1(0.3)| = 0.1197, far above eps."""
     t = get_target("sqrt_kink")
     layer = _interpolant(t, np.r_[np.linspace(0, 0.29, 60), np.linspace(0.40, 1.0, 120)])
-    scheme = Scheme([layer], np.array([[0.0, 1.0]]), [_record(1)])
+    scheme = Scheme([layer], np.array([[0.0, 1.0]]), [grade_record(1)])
     report = check_scheme(scheme, t, CheckSettings(sollya="off"))
     at_cusp = abs(t(np.array([[0.3]]))[0] - _forward([layer], np.array([[0.3]]))[0])
     assert at_cusp > 0.11
@@ -248,7 +227,7 @@ def test_a_plain_user_function_never_passes_c2(tmp_path, monkeypatch):
     target = get_target("jumps:jump", [[0.0, 1.0]])
     a, b = 0.4999995, 0.5000005  # inside one gap of both check grids (linspace 50000 and 200000)
     layer = GradeLayer(hidden=np.array([[1.0, 1.0], [-a, -b]]), readout=np.array([1 / (b - a), -1 / (b - a)]))
-    report = check_scheme(Scheme([layer], np.array([[0.0, 1.0]]), [_record(1)]), target)
+    report = check_scheme(Scheme([layer], np.array([[0.0, 1.0]]), [grade_record(1)]), target)
     c2 = _claim(report, "C2")
     assert c2.outcome != PASS
     assert "sup |e_K| <=" not in c2.summary
@@ -263,7 +242,7 @@ def test_a_declared_discontinuous_user_target_fails_c2(tmp_path, monkeypatch):
     target = get_target("stepdecl:jump")
     assert target.continuous is False and target.domain == ((0.0, 1.0),)
     zero = GradeLayer(hidden=np.array([[1.0], [0.0]]), readout=np.array([0.0]))
-    c2 = _claim(check_scheme(Scheme([zero], np.array([[0.0, 1.0]]), [_record(1)]), target), "C2")
+    c2 = _claim(check_scheme(Scheme([zero], np.array([[0.0, 1.0]]), [grade_record(1)]), target), "C2")
     assert c2.outcome == FAIL and "discontinuous" in c2.summary
 
 
@@ -281,3 +260,49 @@ def test_a_gap_above_the_tolerance_without_refutation_is_not_a_fail():
     refuted = evidence.get("refutation", {}).get("refuted", False)
     assert not refuted
     assert c4.outcome == INCONCLUSIVE
+
+
+# --------------------------------------------------------------------------- changed claims, attacked
+def test_coarse_lp_enclosures_never_pass_a_grade_that_raises_the_norm_a_little():
+    """g_1 = -1e-3: ||f + 1e-3||_2 exceeds ||f||_2 by about 1e-4 relative (int f > 0 for fangxu1), far
+    inside the coarse 1e-2 enclosures; C3 must refine or stay inconclusive, never pass."""
+    target = get_target("fangxu1")
+    shift = GradeLayer(hidden=np.array([[0.0], [1.0]]), readout=np.array([-1e-3]))  # relu(1) * -1e-3
+    scheme = Scheme([shift], np.array([[0.0, 1.0]]), [grade_record(1)])
+    report = check_scheme(scheme, target, CheckSettings(sollya="off"))
+    x = (np.arange(400_000) + 0.5)[:, None] / 400_000
+    f = target(x)
+    assert np.sqrt(np.mean((f + 1e-3) ** 2)) > np.sqrt(np.mean(f**2))  # the norm really rises
+    c3 = _claim(report, "C3")
+    assert c3.outcome != PASS
+    for row, e in zip(c3.per_grade, (f, f + 1e-3)):  # every enclosure still contains the brute-force norm
+        for p in (1, 2, 4):
+            lo, hi = row[f"p{p}"]
+            assert lo - 1e-6 <= np.mean(np.abs(e) ** p) ** (1 / p) <= hi + 1e-6
+
+
+@pytest.mark.parametrize("eps_rel", [0.0, -0.01, math.nan, math.inf, "1%"])
+def test_a_relative_eps_that_is_not_a_positive_number_is_refused(eps_rel):
+    with pytest.raises(ValueError, match="eps_rel"):
+        CheckSettings(eps_rel=eps_rel)
+
+
+def test_the_certified_sup_of_a_3d_residual_fails_closed_on_nan_balls():
+    """A 3-D peak whose ball form squares with ** (NaN on balls around 0) at a point no box edge hits:
+    the trainer's run-to-eps sup must be unbounded there, never a finite bound below the true maximum 1."""
+    from proofs_check import residual_sup
+
+    centre = (0.3, 0.7, 0.45)
+
+    def f(x, m):
+        return 1 - m.sqrt(sum((x[i] - centre[i]) ** 2 for i in range(3)))
+
+    def g(x, m):
+        r = m.sqrt(sum((x[i] - centre[i]) ** 2 for i in range(3)))
+        return [-(x[i] - centre[i]) / r for i in range(3)]
+
+    target = Target("peak3d", ((0.0, 1.0),) * 3, f, g, continuous=True)
+    search, rigorous = residual_sup([], target, target.domain, max_boxes=3000)
+    assert rigorous and search.enclosure.lower <= 1.0
+    assert search.enclosure.upper >= 1.0 and not search.converged
+    assert search.enclosure.upper < math.inf or search.enclosure.reason

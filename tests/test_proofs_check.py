@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 from exact_eval import excess_ball
+from records import grade_record
 
 from mgdl_convex import MultigradeRegressor, get_target
 from mgdl_convex.network import GradeLayer
@@ -14,27 +15,6 @@ from proofs_check.balls import to_fmpq
 from proofs_check.bounds1d import Residual, lp_integrals, sup_abs
 from proofs_check.network import staged_outputs
 from proofs_check.pieces import exact_pieces
-
-
-def _record(k, n=100):
-    return {
-        "grade": k,
-        "n_samples": n,
-        "beta": 1e-3,
-        "kappa_before": 1.0,
-        "status": "optimal",
-        "relative_gap": 1e-9,
-        "gap": 1e-10,
-        "recovery_gap": 0.0,
-        "capped": False,
-        "patterns_complete": True,
-        "certificate_scope": "test",
-        "max_abs_before": 1.0,
-        "monotone_violation": 0.0,
-        "loss_after": 0.1,
-        "width": 1,
-        "time_total": 0.0,
-    }
 
 
 def _one_neuron(weight, shift, out):
@@ -47,7 +27,7 @@ def _claim(report, claim_id):
 
 
 def test_a_grade_that_raises_the_residual_fails_c1_and_names_the_place():
-    scheme = Scheme([_one_neuron(1.0, 0.7, 50.0)], np.array([[0.0, 1.0]]), [_record(1)])
+    scheme = Scheme([_one_neuron(1.0, 0.7, 50.0)], np.array([[0.0, 1.0]]), [grade_record(1)])
     report = check_scheme(scheme, get_target("fangxu1"))
     c1 = _claim(report, "C1")
     assert c1.outcome == FAIL and c1.trust == RIGOROUS
@@ -60,7 +40,7 @@ def test_a_grade_that_raises_the_residual_fails_c1_and_names_the_place():
 
 def test_a_grade_inside_the_band_passes_c1_rigorously():
     # f = sqrt|x - 0.3| >= sqrt(0.2) on [0.5, 1]; g = relu(x - 0.5) <= 0.5 < 2 f there, 0 elsewhere
-    scheme = Scheme([_one_neuron(1.0, 0.5, 1.0)], np.array([[0.0, 1.0]]), [_record(1)])
+    scheme = Scheme([_one_neuron(1.0, 0.5, 1.0)], np.array([[0.0, 1.0]]), [grade_record(1)])
     c1 = _claim(check_scheme(scheme, get_target("sqrt_kink")), "C1")
     assert c1.outcome == PASS and c1.trust == RIGOROUS
 
@@ -80,7 +60,7 @@ def test_an_unresolved_grid_is_inconclusive():
     tent = Target("tent", ((0.0, 1.0),), lambda x, m: np.maximum(0.0, 1 - np.abs(x[0] - x0) / 1e-4), numpy_only=True)
     zero = GradeLayer(hidden=np.array([[1.0], [0.0]]), readout=np.array([0.0]))
     s = CheckSettings(grid_points=4000, eps=0.5)
-    report = check_scheme(Scheme([zero], np.array([[0.0, 1.0]]), [_record(1)]), tent, s)
+    report = check_scheme(Scheme([zero], np.array([[0.0, 1.0]]), [grade_record(1)]), tent, s)
     c2 = _claim(report, "C2")
     assert c2.trust == HEURISTIC and c2.outcome == INCONCLUSIVE and "refined" in c2.summary
 
@@ -91,7 +71,7 @@ def _random_scheme(rng, grades=3, width=5):
         H = rng.standard_normal((q, width))
         layers.append(GradeLayer(hidden=H, readout=rng.standard_normal(width)))
         q = width + 1
-    return Scheme(layers, np.array([[0.0, 1.0]]), [_record(k + 1) for k in range(grades)])
+    return Scheme(layers, np.array([[0.0, 1.0]]), [grade_record(k + 1) for k in range(grades)])
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -203,7 +183,7 @@ def test_2d_c1_passes_inside_the_band_and_fails_outside_it():
     s = CheckSettings(sup_rtol_2d=1e-3, lp_boxes_2d=4096)
     for scale, outcome in ((1.0, PASS), (6.0, FAIL)):
         layer = GradeLayer(hidden=np.array([[1.0], [1.0], [-1.0]]), readout=np.array([scale]))
-        report = check_scheme(Scheme([layer], domain, [_record(1)]), target, s)
+        report = check_scheme(Scheme([layer], domain, [grade_record(1)]), target, s)
         c1 = _claim(report, "C1")
         assert c1.trust == RIGOROUS and c1.outcome == outcome
         if outcome == FAIL:
@@ -348,7 +328,7 @@ def test_3d_c1_finds_a_spike_between_grid_points_with_a_certified_counterexample
     assert np.max(np.abs(f - staged_outputs([spiked], grid)[1]) - np.abs(f)) <= 1e-12  # the grid sees nothing
     s = CheckSettings(sollya="off", sup_rtol_3d=1e-2, sup_boxes_3d=3000, lp_boxes_3d=3000, c1_boxes_3d=100_000)
     for layer, outcome in ((band, PASS), (spiked, FAIL)):
-        report = check_scheme(Scheme([layer], domain, [_record(1)]), target, s)
+        report = check_scheme(Scheme([layer], domain, [grade_record(1)]), target, s)
         c1 = _claim(report, "C1")
         assert c1.trust == RIGOROUS and c1.outcome == outcome, (outcome, c1.summary)
     x = c1.worst_point
@@ -381,7 +361,7 @@ def test_beyond_3d_the_checks_are_grids_and_say_why():
         "sum4", ((0.0, 1.0),) * 4, lambda x, m: 2 + x[0] + x[1] + x[2] + x[3], lambda x, m: [1 + 0 * x[0]] * 4
     )
     layer = GradeLayer(hidden=np.array([[1.0], [1.0], [1.0], [1.0], [0.0]]), readout=np.array([0.5]))
-    scheme = Scheme([layer], np.array([[0.0, 1.0]] * 4), [_record(1)])
+    scheme = Scheme([layer], np.array([[0.0, 1.0]] * 4), [grade_record(1)])
     report = check_scheme(scheme, target, CheckSettings(grid_points=4096))
     c1 = _claim(report, "C1")
     assert c1.trust == HEURISTIC and c1.outcome == PASS
