@@ -20,11 +20,12 @@ non-zero block).
   The grade is then the certified optimum of its whole program; with every
   pattern enumerated (1-D and 2-D grade inputs), the global optimum of the
   non-convex grade of width ``width``.
-  If no beta on the path qualifies (seen on dense 1-D samples, n >= 8192: the
-  interior point's optimum spreads its weight over neighbouring thresholds, so
-  even near kappa it has more than ``width`` blocks), the grade falls back to
-  the greedy cap below, labelled ``width_mode="greedy"``, ``capped`` and with
-  the reason in ``attempts``: never a silent zero grade.
+  Blocks are counted after near-duplicates are merged (see "Pruning" below: on
+  dense 1-D samples the interior point spreads each neuron over neighbouring
+  thresholds, and without merging no beta qualified from n = 8192 on).  If no
+  beta on the path qualifies, the grade falls back to the greedy cap below,
+  labelled ``width_mode="greedy"``, ``capped`` and with the reason in
+  ``attempts``: never a silent zero grade.
 * ``"greedy"``: beta is the floor; the working set never holds more than
   ``width`` non-zero blocks (blocks enter by price, a few swaps), and the grade is
   the exact optimum over its kept blocks only (``capped = True``).  The
@@ -45,8 +46,12 @@ solver's tolerance.  They are pruned (norm below ``PRUNE_RTOL`` of the largest;
 where that breaks a bound, the program is re-solved on the blocks kept);
 then the blocks below ``POLISH_RTOL`` are tried away too: the program restricted
 to the others is re-solved and kept only if its certificate against the whole
-program still meets the tolerance.  So the neurons a grade reports are those an
-exact optimum needs, not the solver's noise.
+program still meets the tolerance.  If that leaves more blocks than the width, groups
+of near-duplicate blocks (patterns that differ on at most :data:`MERGE_DIFFER` samples;
+the interior point spreads one neuron over them, see :mod:`mgdl_convex.recovery`) are
+tried as one block each, on the same terms: re-solved, and kept only if certified
+against the whole program.  So the neurons a grade reports are those an exact optimum
+needs, not the solver's noise.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ from .faults import GradeTimeLimit, attempts_for, check_memory
 from .network import GradeLayer
 from .patterns import make_patterns
 from .program import BlockSolution, GradeProgram, monotone_bounds, negligible_norm, solve_direct
-from .recovery import prune, recover_neurons
+from .recovery import MERGE_DIFFER, duplicate_groups, pattern_differences, prune, recover_neurons
 from .solvers import SolverError, warn_inaccurate
 from .working_set import WorkingSet, WorkingSetOptions, solve_working_set
 
@@ -217,8 +222,9 @@ def _ws_options(settings: GradeSettings, ctx: SolveContext, **extra) -> WorkingS
 
 
 def _certify(program, sol, nu, ctx: SolveContext, dual_point, candidates=None) -> GradeCertificate:
-    return certify(program, sol, nu, ctx.complete, ctx.order, dual_point=dual_point, rows=ctx.rows,
-                   candidates=candidates)
+    return certify(
+        program, sol, nu, ctx.complete, ctx.order, dual_point=dual_point, rows=ctx.rows, candidates=candidates
+    )
 
 
 def _feasibility(program: GradeProgram, sol: BlockSolution) -> float:
@@ -242,6 +248,33 @@ def _polish(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveConte
     if cert.relative_gap > OPTIMAL_RTOL or _feasibility(program, polished) > FEASIBILITY_RTOL:
         return None
     return res, polished, cert
+
+
+def _merge_duplicates(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveContext):
+    """One block per group of near-duplicates (:func:`mgdl_convex.recovery.duplicate_groups`), then the
+    working set from those (it adds back what the optimum needs), kept only if certified against the
+    whole program with fewer blocks (module docstring, "Pruning"); None if no grouping in
+    :data:`~mgdl_convex.recovery.MERGE_DIFFER` gives that."""
+    norms = sol.block_norms()
+    differ = pattern_differences(program.D, sol.pattern)
+    tried = set()
+    for max_differ in MERGE_DIFFER:
+        groups = duplicate_groups(differ, sol.sign, max_differ)
+        labels = np.unique(groups)
+        if labels.size == sol.n_blocks or labels.size in tried:
+            continue
+        tried.add(labels.size)
+        keep = np.array([np.flatnonzero(groups == g)[np.argmax(norms[groups == g])] for g in labels])
+        start = WorkingSet(sol.pattern[keep], sol.sign[keep], [ctx.rows[i] for i in sol.pattern[keep]])
+        res = solve_working_set(
+            program, _ws_options(settings, ctx), ctx.order, rows=ctx.rows, initial_kappa=ctx.initial_kappa, start=start
+        )
+        merged = prune(res.solution, PRUNE_RTOL, negligible_norm(program))
+        cert = _certify(program, merged, res.nu, ctx, res.solution)
+        certified = cert.relative_gap <= OPTIMAL_RTOL and _feasibility(program, merged) <= FEASIBILITY_RTOL
+        if certified and merged.n_blocks < sol.n_blocks:
+            return res, merged, cert
+    return None
 
 
 def _solve_direct(program, settings, ctx):
@@ -284,11 +317,15 @@ def _solve_once(program, settings, ctx: SolveContext, start, overflow_blocks, po
     if capped:
         kept = _certify(program, pruned, nu, ctx, sol, candidates=2 * pruned.pattern + (pruned.sign < 0))
     elif not overflow and cert.relative_gap <= OPTIMAL_RTOL and pruned.n_blocks > polish_above:
-        polished = _polish(program, pruned, settings, ctx)
-        if polished is not None:
-            more, pruned, cert = polished
-            kept, stats, rounds = cert, [*stats, *more.stats], rounds + more.info.rounds
-            sol, nu = more.solution, more.nu
+        # merging matters only where a width decision hangs on the count (the path: polish_above = W)
+        for simplify in (_polish, _merge_duplicates) if polish_above else (_polish,):
+            if pruned.n_blocks <= polish_above:
+                break
+            simpler = simplify(program, pruned, settings, ctx)
+            if simpler is not None:
+                more, pruned, cert = simpler
+                kept, stats, rounds = cert, [*stats, *more.stats], rounds + more.info.rounds
+                sol, nu = more.solution, more.nu
     feasibility = _feasibility(program, pruned)
     return SolveOutcome(sol, pruned, stats, nu, rounds, capped, cert, kept, ws_state, overflow, feasibility)
 
@@ -308,8 +345,14 @@ def _polish_chosen(program: GradeProgram, out: SolveOutcome, settings, ctx: Solv
         return out
     more, pruned, cert = polished
     return replace(
-        out, solver_point=more.solution, solution=pruned, stats=[*out.stats, *more.stats], nu=more.nu,
-        rounds=out.rounds + more.info.rounds, certificate=cert, kept_certificate=cert,
+        out,
+        solver_point=more.solution,
+        solution=pruned,
+        stats=[*out.stats, *more.stats],
+        nu=more.nu,
+        rounds=out.rounds + more.info.rounds,
+        certificate=cert,
+        kept_certificate=cert,
         feasibility=_feasibility(program, pruned),
     )
 
@@ -423,8 +466,7 @@ def fit_grade(
         ctx = SolveContext(order, rows, kappa_all, patterns.complete, deadline)
         solved = solve_grade_program(program, settings, kappa_e, ctx)
         if solved.outcome is None and settings.width_mode == "exact":
-            # no beta on the path gives an exact optimum of width <= W (dense 1-D samples: the
-            # interior point's optimum spreads over neighbouring thresholds): the greedy cap at the
+            # no beta on the path gives a certified optimum of width <= W: the greedy cap at the
             # floor, labelled as such, rather than a zero grade that would end the run
             settings = replace(settings, width_mode="greedy")
             greedy = solve_grade_program(program, settings, kappa_e, ctx)
@@ -434,7 +476,15 @@ def fit_grade(
         trivial = solved.outcome is None
     time_solve = time.perf_counter() - t_solve
     layer, result = grade_result(
-        grade, program, solved, settings, patterns, kappa_e, floor, order, rows,
+        grade,
+        program,
+        solved,
+        settings,
+        patterns,
+        kappa_e,
+        floor,
+        order,
+        rows,
         times=(time_patterns, time_solve, t_start),
     )
     return layer, result
@@ -453,7 +503,12 @@ def grade_result(grade, program, solved, settings, patterns, kappa_e, floor, ord
     else:
         out = solved.outcome
         sol, cert, kept, stats, rounds, capped = (
-            out.solution, out.certificate, out.kept_certificate, out.stats, out.rounds, out.capped
+            out.solution,
+            out.certificate,
+            out.kept_certificate,
+            out.stats,
+            out.rounds,
+            out.capped,
         )
         status = "optimal" if out.accurate else "optimal_inaccurate"
         attempts = solved.attempts

@@ -14,7 +14,8 @@ The path::
 
 is walked downwards, each solve warm-started from the working set of the
 previous one.  A beta is *good* when its solve is certified (relative gap <=
-1e-6) and uses at most W neurons.  The walk stops at the first bad beta (or at
+1e-6) and uses at most W neurons (counted after near-duplicate blocks are merged,
+:mod:`mgdl_convex.grade`).  The walk stops at the first bad beta (or at
 the floor, which is taken if good); then ``refine`` bisection steps (geometric
 midpoints) between the last good and the first bad beta look for a smaller good
 one.  The grade is the smallest good beta found.

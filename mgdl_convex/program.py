@@ -149,13 +149,20 @@ class BlockSolution:
 
     def prediction(self, program: GradeProgram) -> np.ndarray:
         """``sum_b sign_b D_{pattern_b} Zb U_b`` on every row of the program (training rows first)."""
-        masks = program.D[:, self.pattern] * self.sign
-        return np.einsum("nb,nb->n", masks, program.Zb @ self.U)
+        if self.n_blocks == 0:
+            return np.zeros(program.Zb.shape[0])
+        if hasattr(program.D, "combine"):  # threshold patterns: O(n + B), no n x B matrix
+            return program.D.combine(self.pattern, self.U * self.sign)
+        out = program.Zb @ self.U
+        out *= program.D[:, self.pattern]
+        return out @ self.sign
 
-    def objective(self, program: GradeProgram) -> float:
-        """The program's objective at this point, evaluated in float64 (not the solver's figure)."""
+    def objective(self, program: GradeProgram, prediction: np.ndarray | None = None) -> float:
+        """The program's objective at this point, evaluated in float64 (not the solver's figure);
+        ``prediction``: :meth:`prediction`, if the caller has it."""
         n = program.n
-        r = program.e[:n] - self.prediction(program)[:n]
+        g = self.prediction(program) if prediction is None else prediction
+        r = program.e[:n] - g[:n]
         return float(r @ r / (2 * n) + program.beta * self.block_norms().sum())
 
     def bound_violation(self, program: GradeProgram) -> float:

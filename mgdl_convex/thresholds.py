@@ -7,7 +7,10 @@ non-zero patterns are the all-ones pattern (no cut), ``{x >= v_{k+1}}`` ("upper"
 is n (2m - 1) bytes, 64 GiB at n = 2^18.  :class:`ThresholdPatterns` keeps the sorted
 samples instead and answers what the solver asks, each in O(n) or less:
 
-* **entries** ``D[:, cols]`` and ``D[rows, col]``, computed on demand;
+* **entries** ``D[:, cols]`` and ``D[rows, col]``, computed on demand; a prediction
+  ``sum_b D[:, cols_b] (w_b x + c_b)`` (:meth:`ThresholdPatterns.combine`) and the pairwise
+  differences of columns (:meth:`ThresholdPatterns.differences`) without them, since every
+  column is a prefix or a suffix of the sorted samples;
 * **cone rows** (:meth:`ThresholdPatterns.rows`): ``u -> (x, 1) . u`` is affine in x, so
   its sign is constant on a set of samples iff it is at the set's two ends; the cone of
   a pattern is defined by its extreme samples, at most four rows;
@@ -112,6 +115,38 @@ class ThresholdPatterns:
 
     def astype(self, dtype) -> np.ndarray:
         return self.toarray().astype(dtype)
+
+    def _intervals(self, cols) -> tuple[np.ndarray, np.ndarray]:
+        """Column ``i`` is the sorted samples ``[s_i:]`` (``suffix``) or ``[:s_i]`` (lower patterns)."""
+        cols = np.asarray(cols, dtype=int)
+        xs = self.x[self.order]
+        return np.searchsorted(xs, self._from[cols], side="left"), ~self._negate[cols]
+
+    def combine(self, cols, W: np.ndarray) -> np.ndarray:
+        """``sum_b D[:, cols_b] (W[0, b] x + W[1, b])`` in O(n + B): every column is a prefix or a
+        suffix of the sorted samples, so the gates add up by difference arrays along them."""
+        n = self.x.size
+        start, suffix = self._intervals(cols)
+        W = np.asarray(W, dtype=float).reshape(2, -1)
+        coef = np.zeros((2, n + 1))
+        np.add.at(coef, (slice(None), np.where(suffix, start, 0)), W)
+        np.add.at(coef, (slice(None), np.where(suffix, n, start)), -W)
+        a, c = np.cumsum(coef[:, :n], axis=1)
+        out = np.empty(n)
+        out[self.order] = a * self.x[self.order] + c
+        return out
+
+    def differences(self, cols) -> np.ndarray:
+        """(B, B): on how many samples columns ``cols`` differ pairwise, in closed form (intervals)."""
+        n = self.x.size
+        start, suffix = self._intervals(cols)
+        s1, s2 = start[:, None], start[None, :]
+        same = suffix[:, None] == suffix[None, :]
+        # a suffix [s1:] against a prefix [:s2]: |A| + |B| - 2 |A and B|
+        cross = np.where(
+            suffix[:, None], (n - s1) + s2 - 2 * np.maximum(0, s2 - s1), (n - s2) + s1 - 2 * np.maximum(0, s1 - s2)
+        )
+        return np.where(same, np.abs(s1 - s2), cross)
 
     def rows(self, i: int) -> np.ndarray:
         """Sample indices of the rows that define the cone of pattern ``i``: its extreme samples."""

@@ -17,7 +17,8 @@ Each round is a sequence of named steps:
    optimality conditions of the program the zero block (i, sign) is optimal iff
    ``kappa_i^{sign}(r - nu) <= beta``; blocks above that are added (largest
    first, ``initial_blocks`` per round, doubling after each round without progress
-   up to 4 times as many: with bounds, blocks help only in groups).
+   up to 4 times as many: with bounds, blocks help only in groups; near-duplicates of a
+   better-priced block, see :func:`mgdl_convex.recovery.duplicate_groups`, go last).
 4. **Drop** blocks that are zero at the restricted optimum (column deletion),
    but only after a round that lowered the restricted optimum by more than
    ``progress_rtol``.  Adding blocks never raises the restricted optimum and
@@ -43,7 +44,9 @@ non-zero blocks than that; once full, up to ``swap_rounds`` swaps replace the
 the restricted optimum drops.  The result is exact over its kept blocks only.
 
 **Overflow.**  With ``overflow_blocks`` the loop gives up (``info.overflow``) once
-a restricted optimum has more non-zero blocks than that.  The regularisation path
+a restricted optimum has more groups of near-duplicate blocks than that
+(:func:`mgdl_convex.recovery.duplicate_groups`: an interior point spreads one neuron
+over neighbouring patterns), or more than four times as many blocks.  The regularisation path
 of :mod:`mgdl_convex.path` uses it to refuse betas whose optimum is far wider
 than the grade may be.
 """
@@ -69,7 +72,9 @@ from .program import (
     negligible_norm,
 )
 from .progress import emit
+from .recovery import MERGE_DIFFER, duplicate_groups, pattern_differences
 from .solvers import SolveStats, solve_problem
+from .thresholds import ThresholdPatterns
 
 __all__ = [
     "WorkingSetOptions",
@@ -229,6 +234,17 @@ def _solve_step(program: GradeProgram, ws: WorkingSet, options: WorkingSetOption
     return solve_blocks(program, ws.pattern, ws.sign, ws.rows, options.solver, solver_options, options.interface)
 
 
+def _too_wide(program: GradeProgram, sol: BlockSolution, overflow_blocks: int) -> bool:
+    """The overflow test: more than ``overflow_blocks`` groups of near-duplicate blocks (module
+    docstring), or more than four times as many blocks."""
+    if sol.n_blocks <= overflow_blocks:
+        return False
+    if sol.n_blocks > 4 * overflow_blocks:
+        return True
+    differ = pattern_differences(program.D, sol.pattern)
+    return np.unique(duplicate_groups(differ, sol.sign, MERGE_DIFFER[0])).size > overflow_blocks
+
+
 # --------------------------------------------------------------------------- step 2: rows
 def _violated_rows(program: GradeProgram, sol: BlockSolution, rows: list[np.ndarray], rtol: float) -> list[np.ndarray]:
     """Rows left out of each block's program that its weights violate.
@@ -240,15 +256,19 @@ def _violated_rows(program: GradeProgram, sol: BlockSolution, rows: list[np.ndar
     (so that a solution that is zero up to noise does not either).
     """
     m = program.n_cone
-    s = 2.0 * program.D[:, sol.pattern][:m] - 1.0
-    vals = s * (program.Zb[:m] @ sol.U)
+    out = [np.zeros(0, dtype=int)] * sol.n_blocks
+    if sol.n_blocks == 0 or isinstance(program.D, ThresholdPatterns):
+        # a threshold pattern's rows are its side's extreme samples, and the gate is affine along
+        # the line: it has the right sign on the whole side iff it has at those rows
+        return out
+    vals = program.Zb[:m] @ sol.U
     largest = max(float(sol.block_norms().max(initial=0.0)), 1e-300)
     floor = rtol * 0.1 * float(np.max(np.abs(program.e[: program.n]), initial=0.0))
-    scale = np.maximum(rtol * np.linalg.norm(program.Zb[:m], axis=1) * largest, floor)
-    out = []
-    for b in range(sol.n_blocks):
-        bad = np.flatnonzero(vals[:, b] < -scale)
-        out.append(np.setdiff1d(bad, rows[b], assume_unique=True))
+    scale = np.maximum(rtol * np.linalg.norm(program.Zb[:m], axis=1) * largest, floor)[:, None]
+    # on the pattern's side (D = 1) the gate must be >= 0, off it <= 0
+    bad = np.where(program.D[:m, sol.pattern], vals < -scale, vals > scale)
+    for b in np.flatnonzero(bad.any(axis=0)):
+        out[b] = np.setdiff1d(np.flatnonzero(bad[:, b]), rows[b], assume_unique=True)
     return out
 
 
@@ -262,12 +282,35 @@ def _add_rows(program: GradeProgram, sol: BlockSolution, ws: WorkingSet, rtol: f
 
 
 # --------------------------------------------------------------------------- step 3: price
-def _price(program: GradeProgram, sol: BlockSolution, nu: np.ndarray, ws: WorkingSet, base_rows, threshold: float):
+def _price(program: GradeProgram, prediction: np.ndarray, nu: np.ndarray, ws: WorkingSet, base_rows, threshold: float):
     """Prices of every block, those in the working set set to -inf (shape (P, 2))."""
-    r_eff = effective_residual(program, sol.prediction(program), nu)
+    r_eff = effective_residual(program, prediction, nu)
     kap = program_kappa(program, r_eff, base_rows, threshold=threshold)
     kap[ws.pattern, np.where(ws.sign > 0, 0, 1)] = -np.inf
     return kap
+
+
+def _spread_out(program: GradeProgram, ranked: np.ndarray, room: int) -> np.ndarray:
+    """The blocks to add first, best price first, skipping near-duplicates of better-priced ones.
+
+    Blocks are numbered ``2 i + (sign < 0)``.  Of the best ``2 room`` candidates, one whose
+    pattern differs on at most ``MERGE_DIFFER[0]`` samples from a better one of the same sign
+    goes to the back: on dense samples the best prices sit on neighbouring patterns of one
+    neuron, and a round that adds them all adds one neuron.  Only the order changes, so the
+    loop's stopping rule (no block priced above beta) is untouched.
+    """
+    head = ranked[: 2 * room]
+    if head.size < 2:
+        return ranked
+    differ = pattern_differences(program.D, head // 2)
+    same_sign = (head[:, None] % 2) == (head[None, :] % 2)
+    near = same_sign & (differ <= MERGE_DIFFER[0])
+    first = []
+    for i in range(head.size):
+        if not any(near[i, j] for j in first):
+            first.append(i)
+    rest = np.setdiff1d(np.arange(head.size), first, assume_unique=True)
+    return np.concatenate([head[first], head[rest], ranked[2 * room :]])
 
 
 # --------------------------------------------------------------------------- step 4: drop
@@ -330,7 +373,8 @@ def solve_working_set(
         sol, st, nu, n_rows = _solve_step(program, ws, options, rounds)
         rounds += 1
         stats.append(st)
-        objective = sol.objective(program)
+        prediction = sol.prediction(program)
+        objective = sol.objective(program, prediction)
         emit("working set: round %d, %d blocks, %d rows, obj %.6g", rounds, len(ws.pattern), n_rows, objective)
         violated = _add_rows(program, sol, ws, options.row_rtol)
         rows_added += violated
@@ -346,11 +390,11 @@ def solve_working_set(
                 break
             continue
         nonzero = _nonzero(program, sol, options.drop_rtol)
-        if options.overflow_blocks is not None and nonzero.sum() > options.overflow_blocks:
+        if options.overflow_blocks is not None and _too_wide(program, sol.select(nonzero), options.overflow_blocks):
             overflow = True
             break
         t0 = time.perf_counter()
-        kap = _price(program, sol, nu, ws, base_rows, threshold)
+        kap = _price(program, prediction, nu, ws, base_rows, threshold)
         pricing_time += time.perf_counter() - t0
         max_out = float(max(0.0, kap.max(initial=0.0)))
         new = np.flatnonzero(kap.ravel() > threshold)
@@ -365,7 +409,7 @@ def solve_working_set(
         room = options.initial_blocks * 2 ** min(stalled, 2)  # no progress: larger batches
         if options.max_blocks is not None:  # capped: the working set never exceeds the width
             room = min(room, options.max_blocks - int(keep.sum()))
-        new = new[np.argsort(-kap.ravel()[new], kind="stable")]
+        new = _spread_out(program, new[np.argsort(-kap.ravel()[new], kind="stable")], max(room, 1))
         if room <= 0 and new.size and not violated:
             capped = True
             if swaps_left == 0:

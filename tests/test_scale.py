@@ -19,6 +19,7 @@ from mgdl_convex.grade import GradeSettings, fit_grade
 from mgdl_convex.patterns import Patterns, enumerate_patterns, make_patterns
 from mgdl_convex.problems import feature_grade_program
 from mgdl_convex.program import GradeProgram
+from mgdl_convex.recovery import pattern_differences
 from mgdl_convex.thresholds import ThresholdPatterns
 from mgdl_convex.working_set import WorkingSetOptions, solve_working_set
 
@@ -55,6 +56,25 @@ def test_threshold_patterns_are_the_dense_enumeration(kind, rng):
         T[np.array([0, 1]), np.array([0, 1])]
 
 
+@pytest.mark.parametrize("kind", ["random", "duplicates", "constant"])
+def test_threshold_predictions_and_column_differences_equal_the_dense_matrix(kind, rng):
+    """combine (difference arrays) and differences (closed form) against the dense matrix, with
+    restricted cuts too: neither ever builds the n x B matrix, so each is checked entry by entry."""
+    for trial in range(20):
+        x = _points(kind, int(rng.integers(1, 40)), rng)
+        T = ThresholdPatterns(x)
+        if trial % 2 and T.cuts.size:
+            T = ThresholdPatterns(x, rng.random(T.cuts.size) < 0.5)
+        D = T.toarray()
+        cols = rng.integers(0, T.n_patterns, 9)  # repeated columns included
+        W = rng.standard_normal((2, cols.size))
+        dense = (D[:, cols] * (np.outer(x, W[0]) + W[1])).sum(axis=1)
+        np.testing.assert_allclose(T.combine(cols, W), dense, rtol=1e-12, atol=1e-12)
+        M = D[:, cols]
+        assert np.array_equal(T.differences(cols), (M[:, :, None] != M[:, None, :]).sum(axis=0))
+        assert np.array_equal(pattern_differences(D, cols), T.differences(cols))
+
+
 def test_allowed_cuts_keep_those_thresholds_and_the_all_ones_pattern(rng):
     x = rng.uniform(0, 1, 30)
     T = ThresholdPatterns(x)
@@ -85,6 +105,26 @@ def test_linear_time_pricing_equals_the_per_pattern_cone_projections(kind, rng):
         # the extreme samples define the same cones as every row
         few = pattern_kappa(Zb, D, r, cone_rows(Zb, T, None))
         np.testing.assert_allclose(few, ref, rtol=1e-9, atol=1e-12 * np.abs(ref).max())
+
+
+def test_projection_by_row_generation_equals_nnls_on_every_row(rng):
+    """project_to_cone solves NNLS on a growing subset of rows; its norm must equal the projection
+    on all rows (and can never be below it: a looser cone only makes kappa larger)."""
+    from scipy.optimize import nnls
+
+    from mgdl_convex.cones import project_to_cone
+
+    for trial in range(200):
+        q, m = int(rng.integers(2, 8)), int(rng.integers(1, 400))
+        G = rng.standard_normal((m, q))
+        if trial % 2:
+            G[:, -1] = np.abs(G[:, -1]) + 0.1  # a pointed cone, as a pattern's is
+        c = 3 * rng.standard_normal(q)
+        lam, _ = nnls(G.T, -c, maxiter=5000)
+        exact = np.linalg.norm(c + G.T @ lam)
+        p = project_to_cone(c, G)
+        assert np.linalg.norm(p) == pytest.approx(exact, rel=1e-9, abs=1e-12)
+        assert np.all(G @ p >= -1e-9 * np.linalg.norm(G, axis=1) * np.linalg.norm(c))
 
 
 def test_threshold_patterns_refuse_a_foreign_grade_input(rng):

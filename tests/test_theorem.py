@@ -31,6 +31,60 @@ def test_an_exact_width_grade_is_the_direct_optimum_at_its_beta_with_at_most_w_n
     assert greedy.width_mode == "greedy" and greedy.capped and greedy.relative_gap > 1e-3
 
 
+def _dense_first_grade(n):
+    """Grade 1 of fangxu1 on n grid samples, every threshold pattern: the program and its context."""
+    from mgdl_convex.certificate import program_kappa, program_rows
+    from mgdl_convex.grade import SolveContext
+    from mgdl_convex.patterns import make_patterns
+
+    target = get_target("fangxu1")
+    x = np.linspace(*target.domain[0], n)
+    Zb = np.column_stack([x, np.ones(n)])
+    patterns = make_patterns(Zb, "auto", 256, np.random.default_rng(0))
+    program = GradeProgram(Zb, target(x[:, None]), patterns.D, 0.0)
+    order = np.argsort(x)
+    rows = program_rows(program, order)
+    kappa = program_kappa(program, program.e, rows)
+    return program, SolveContext(order, rows, kappa, patterns.complete), float(kappa.max())
+
+
+def test_near_duplicate_blocks_merge_into_a_certified_optimum_with_fewer_neurons():
+    """On 4096 samples the interior point spreads each neuron over neighbouring thresholds; one
+    block per group, re-solved, is certified against all 8191 patterns and has the same fitted
+    values (at any two points within gaps d1, d2 of the optimum, ||g1 - g2||^2 / 2n <= 2 (d1 + d2))."""
+    from dataclasses import replace
+
+    from mgdl_convex.grade import GradeSettings, solve_at_beta
+    from mgdl_convex.recovery import duplicate_groups, pattern_differences
+
+    program, ctx, kappa = _dense_first_grade(4096)
+    program = replace(program, beta=0.05 * kappa)
+    settings = GradeSettings(32, None, None, None, "auto", 256, "CLARABEL", None, "auto")
+    spread, _ = solve_at_beta(program, settings, ctx)  # polish only
+    merged, _ = solve_at_beta(program, settings, ctx, polish_above=1)  # merge while more than 1 block
+    assert spread.accurate and merged.accurate
+    groups = duplicate_groups(pattern_differences(program.D, spread.solution.pattern), spread.solution.sign, 16)
+    assert np.unique(groups).size < spread.neurons  # the spread is there
+    assert merged.neurons < spread.neurons
+    gap = spread.certificate.gap + merged.certificate.gap
+    d = spread.solution.prediction(program) - merged.solution.prediction(program)
+    assert d @ d / (2 * program.n) <= 2 * gap * 1.01 + 1e-14
+    assert merged.certificate.primal == pytest.approx(spread.certificate.primal, rel=1e-6)
+
+
+def test_dense_1d_samples_get_an_exact_first_grade_not_the_greedy_fallback():
+    """8192 samples, all 16383 threshold patterns: before near-duplicates were merged, no beta on
+    the path had an optimum of at most 32 blocks and the grade fell back to the greedy cap."""
+    from mgdl_convex.grade import GradeSettings, fit_grade
+
+    program, ctx, _ = _dense_first_grade(8192)
+    settings = GradeSettings(32, None, 1e-4, None, "auto", 256, "CLARABEL", None, "auto")
+    _, g = fit_grade(1, program.Zb, program.e, settings, np.random.default_rng(0), order=ctx.order)
+    assert g.patterns_complete and g.n_patterns == 16383
+    assert g.width_mode == "exact" and not g.capped and g.status == "optimal" and g.relative_gap <= 1e-6
+    assert 1 <= g.width <= 32 and g.beta < 0.01 * g.kappa_before
+
+
 @pytest.fixture(scope="module")
 def pointwise():
     """sqrt_kink on 16 samples: the residual bends sharply between them, so bounds at the samples
