@@ -265,7 +265,8 @@ def _merge_duplicates(program: GradeProgram, sol: BlockSolution, settings, ctx: 
             continue
         tried.add(labels.size)
         keep = np.array([np.flatnonzero(groups == g)[np.argmax(norms[groups == g])] for g in labels])
-        start = WorkingSet(sol.pattern[keep], sol.sign[keep], [ctx.rows[i] for i in sol.pattern[keep]])
+        start = WorkingSet(np.zeros(0, int), np.zeros(0), [])
+        start.add(2 * sol.pattern[keep] + (sol.sign[keep] < 0), ctx.rows)
         res = solve_working_set(
             program, _ws_options(settings, ctx), ctx.order, rows=ctx.rows, initial_kappa=ctx.initial_kappa, start=start
         )

@@ -50,6 +50,7 @@ import cvxpy as cp
 import numpy as np
 
 from .solvers import SolveStats, solve_problem
+from .thresholds import ThresholdPatterns
 
 __all__ = [
     "GradeProgram",
@@ -151,7 +152,7 @@ class BlockSolution:
         """``sum_b sign_b D_{pattern_b} Zb U_b`` on every row of the program (training rows first)."""
         if self.n_blocks == 0:
             return np.zeros(program.Zb.shape[0])
-        if hasattr(program.D, "combine"):  # threshold patterns: O(n + B), no n x B matrix
+        if isinstance(program.D, ThresholdPatterns):  # O(n + B), no n x B matrix
             return program.D.combine(self.pattern, self.U * self.sign)
         out = program.Zb @ self.U
         out *= program.D[:, self.pattern]

@@ -31,6 +31,7 @@ import numpy as np
 
 from .network import GradeLayer
 from .program import BlockSolution
+from .thresholds import ThresholdPatterns
 
 __all__ = ["prune", "pattern_differences", "duplicate_groups", "recover_neurons", "MERGE_DIFFER"]
 
@@ -48,7 +49,7 @@ def prune(sol: BlockSolution, prune_rtol: float, floor: float = 0.0) -> BlockSol
 
 def pattern_differences(D, cols) -> np.ndarray:
     """(B, B): on how many rows the columns ``cols`` of ``D`` differ pairwise."""
-    if hasattr(D, "differences"):  # threshold patterns: in closed form
+    if isinstance(D, ThresholdPatterns):  # in closed form
         return D.differences(cols)
     M = np.asarray(D[:, cols], dtype=np.float32)
     ones = M.sum(axis=0)
