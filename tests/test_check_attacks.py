@@ -9,8 +9,8 @@
 * saved records tampered before the check (weights, beta, status, fingerprints, target swap).
 
 Each test asserts what must hold mathematically: never "pass" where the claim is false or cannot
-be verified; a fail where it is false and decidable.  The C3 attacks in 2-D and 3-D found false passes (C3 was redone on float grids when the
-enclosures overlapped); they are fixed and kept here.
+be verified; a fail where it is false and decidable.  The C3 attacks in 2-D and 3-D found false
+passes (C3 was redone on float grids when the enclosures overlapped); they are fixed and kept here.
 """
 
 import dataclasses
