@@ -44,8 +44,11 @@ kappa is good, the grade is the zero grade.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["PathResult", "solve_path", "PATH_RATIO", "REFINE_STEPS", "OVERFLOW_FACTOR"]
 
@@ -90,6 +93,8 @@ def solve_path(
         steps += 1
         outcome, attempts = solve_at(beta, warm, cap)
         ok = outcome.accurate and not outcome.overflow and outcome.neurons <= width
+        logger.debug("path: beta/kappa %.3e: %d neurons, accurate %s, overflow %s (%s)", beta / kappa,
+                     outcome.neurons, outcome.accurate, outcome.overflow, attempts)
         return ok, (beta, outcome, attempts)
 
     good, bad = None, None  # (beta, outcome, attempts): the smallest good beta, and a bad one below it

@@ -36,7 +36,7 @@ from .balls import Enclosure, abs_ball, hull, lower_float, pow_ball, to_fmpq, up
 from .progress import emit
 from .searches import Counterexample, MonotoneSearch, SupSearch
 
-__all__ = ["Residual", "mean_value_valid", "sup_abs", "prove_monotone", "lp_integrals"]
+__all__ = ["Residual", "mean_value_valid", "sup_abs", "prove_monotone", "lp_integrals", "LpIntegrals"]
 
 
 def mean_value_valid(target) -> bool:
@@ -210,16 +210,17 @@ def _box_integrals(c: fmpq, d: fmpq, res: Residual, ps) -> dict:
         if math.isfinite(upper_float(rho)):
             second = _AffineIntegrals(a, g, r), rho, 2 * r * mean_R
     out = {}
+    width = 2 * r
     for p in ps:
-        lo = 2 * r * pow_ball(inf_e, p)
-        hi = 2 * r * pow_ball(sup_e, p)
-        if second is not None:
+        lo = lower_float(width * pow_ball(inf_e, p))
+        hi = upper_float(width * pow_ball(sup_e, p))
+        if second is not None:  # each end: the tighter of two valid bounds
             L, rho, int_R = second
             IL = L.integral(p)
             rem = p * pow_ball(L.peak + rho, p - 1) * int_R  # | |L + R|^p - |L|^p | <= p (|L| + rho)^(p-1) |R|
-            lo = arb(max(lower_float(lo), lower_float(IL - rem)))
-            hi = arb(min(upper_float(hi), upper_float(IL + rem)))
-        out[p] = (max(lower_float(lo), 0.0), upper_float(hi))
+            lo = max(lo, lower_float(IL - rem))
+            hi = min(hi, upper_float(IL + rem))
+        out[p] = (max(lo, 0.0), hi)
     return out
 
 
@@ -280,52 +281,74 @@ def lp_integrals(residuals, ps, rtol: float = 1e-3, max_boxes: int = 30_000) -> 
     ``2 r [min|e|^p, max|e|^p]`` are kept where they are tighter.  A box whose bounds are not
     finite is refined first; if some remain when the budget is spent the upper end is infinite.
 
-    Returns ``({p: Enclosure}, converged)``.
+    Returns ``({p: Enclosure}, converged)``; :class:`LpIntegrals` is the same search, resumable.
     """
-    heap, final, counter = [], [], 0  # final: boxes too narrow to split
-    approx = {p: [0.0, 0.0] for p in ps}  # float running sums, for the stopping test only
+    return LpIntegrals(residuals, ps, max_boxes).refine(rtol)
 
-    def push(c, d, res):
-        nonlocal counter
-        b = _box_integrals(c, d, res, ps)
-        for p in ps:
-            approx[p][0] += b[p][0]
-            approx[p][1] += b[p][1]
-        counter += 1
-        key = max(b[p][1] - b[p][0] for p in ps)
-        heapq.heappush(heap, (-key, counter, c, d, res, b))
 
-    for c, d, res in residuals:
-        push(c, d, res)
+class LpIntegrals:
+    """The search of :func:`lp_integrals`, kept between calls: :meth:`refine` to a smaller ``rtol``
+    goes on splitting the boxes of the last call instead of starting again from the pieces."""
 
-    def done():
-        return all(approx[p][1] - approx[p][0] <= rtol * approx[p][0] for p in ps)
+    def __init__(self, residuals, ps, max_boxes: int = 30_000):
+        self.ps, self.max_boxes = tuple(ps), max_boxes
+        self.heap, self.final, self.counter = [], [], 0  # final: boxes too narrow to split
+        self.approx = {p: [0.0, 0.0] for p in self.ps}  # float running sums, for the stopping test only
+        self.best: dict = {}  # per p, the tightest enclosure so far (each call's is intersected with it)
+        for c, d, res in residuals:
+            self._push(c, d, res)
 
-    while heap and len(heap) < max_boxes and not done():
-        emit("L^p: %d boxes", len(heap))
-        for _ in range(min(len(heap), 64)):
-            _, _, c, d, res, b = heapq.heappop(heap)
-            if _too_narrow(c, d):
-                final.append(b)
-                continue
-            for p in ps:
-                approx[p][0] -= b[p][0]
-                approx[p][1] -= b[p][1]
-            m = (c + d) / 2
-            push(c, m, res)
-            push(m, d, res)
-    # the enclosure itself: a sum of balls, rigorous whatever the float bookkeeping did
-    result = {}
-    boxes = [item[5] for item in heap] + final
-    for p in ps:
-        unbounded = sum(1 for b in boxes if b[p][1] == math.inf)
-        lo = sum((arb(b[p][0]) for b in boxes), arb(0))
-        hi = sum((arb(b[p][1]) for b in boxes if b[p][1] < math.inf), arb(0))
-        reason = None
-        if unbounded:
-            hi, reason = arb(math.inf), f"{unbounded} box(es) could not be bounded within {max_boxes} boxes"
-        result[p] = Enclosure.of(arb(lo.lower()), hi, reason)
-    converged = all(
-        result[p].bounded and result[p].upper - result[p].lower <= rtol * result[p].lower for p in ps
-    )
-    return result, converged
+    def _push(self, c, d, res) -> None:
+        b = _box_integrals(c, d, res, self.ps)
+        for p in self.ps:
+            self.approx[p][0] += b[p][0]
+            self.approx[p][1] += b[p][1]
+        self.counter += 1
+        key = max(b[p][1] - b[p][0] for p in self.ps)
+        heapq.heappush(self.heap, (-key, self.counter, c, d, res, b))
+
+    def _done(self, rtol: float) -> bool:
+        return all(self.approx[p][1] - self.approx[p][0] <= rtol * self.approx[p][0] for p in self.ps)
+
+    def refine(self, rtol: float) -> tuple[dict, bool]:
+        """Split the widest boxes until every p meets ``rtol`` (or the budget); the enclosures then."""
+        heap, ps = self.heap, self.ps
+        while heap and len(heap) < self.max_boxes and not self._done(rtol):
+            emit("L^p: %d boxes", len(heap))
+            for _ in range(min(len(heap), 64)):
+                _, _, c, d, res, b = heapq.heappop(heap)
+                if _too_narrow(c, d):
+                    self.final.append(b)
+                    continue
+                for p in ps:
+                    self.approx[p][0] -= b[p][0]
+                    self.approx[p][1] -= b[p][1]
+                m = (c + d) / 2
+                self._push(c, m, res)
+                self._push(m, d, res)
+        result = self.enclosures()
+        converged = all(
+            result[p].bounded and result[p].upper - result[p].lower <= rtol * result[p].lower for p in ps
+        )
+        return result, converged
+
+    def enclosures(self) -> dict:
+        """``{p: Enclosure}``: a sum of balls over the current boxes, rigorous whatever the float
+        bookkeeping did, intersected with the previous calls' (each encloses the same integral, and
+        splitting a box does not always tighten its bounds, so this keeps refinement monotone)."""
+        result = {}
+        boxes = [item[5] for item in self.heap] + self.final
+        for p in self.ps:
+            unbounded = sum(1 for b in boxes if b[p][1] == math.inf)
+            lo = sum((arb(b[p][0]) for b in boxes), arb(0))
+            hi = sum((arb(b[p][1]) for b in boxes if b[p][1] < math.inf), arb(0))
+            reason = None
+            if unbounded:
+                hi, reason = arb(math.inf), f"{unbounded} box(es) could not be bounded within {self.max_boxes} boxes"
+            new = Enclosure.of(arb(lo.lower()), hi, reason)
+            old = self.best.get(p)
+            if old is not None:
+                both = max(old.lower, new.lower), min(old.upper, new.upper)
+                new = Enclosure.of(*both, reason=None if math.isfinite(both[1]) else new.reason)
+            result[p] = self.best[p] = new
+        return result

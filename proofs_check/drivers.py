@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .balls import Enclosure
-from .bounds1d import Residual, lp_integrals, prove_monotone, sup_abs
+from .bounds1d import LpIntegrals, Residual, prove_monotone, sup_abs
 from .boundsnd import LpEnclosureND, prove_monotone_nd, sup_abs_nd
 from .claims import HEURISTIC, RIGOROUS
 from .network import dead_on_boxes, staged_outputs
@@ -101,28 +101,44 @@ def rigorous_1d(scheme, target, s) -> Bounds:
     return Bounds(RIGOROUS, "exact pieces + ball arithmetic", tuple(out), own, details=details)
 
 
-#: the 1-D L^p enclosures are first taken to this relative tolerance; only grades whose enclosure
-#: then overlaps a neighbour's are refined to ``CheckSettings.lp_rtol`` (C3 needs separation only)
-LP_COARSE_RTOL = 1e-2
+#: the 1-D L^p enclosures are first taken to this relative tolerance; grades whose enclosure
+#: then overlaps a neighbour's are refined step by step (:data:`LP_STEP`) towards
+#: ``CheckSettings.lp_rtol``, each step going on from the last, until the neighbours separate
+#: (C3 needs separation only)
+LP_COARSE_RTOL = 3e-2
+LP_STEP = 10**-0.5
+
+
+def lp_levels(lp_rtol: float) -> list[float]:
+    """The tolerances the 1-D L^p searches go through: coarse, then down by LP_STEP to ``lp_rtol``."""
+    levels = [max(lp_rtol, LP_COARSE_RTOL)]
+    while levels[-1] > lp_rtol:
+        levels.append(max(lp_rtol, levels[-1] * LP_STEP))
+    return levels
 
 
 def _lp_until_separated(residuals, s) -> list[dict]:
     """``{p: Enclosure of ||e_k||_p}`` per grade: coarse first, refined where neighbours overlap."""
-    coarse = max(s.lp_rtol, LP_COARSE_RTOL)
+    levels = lp_levels(s.lp_rtol)
+    searches = [LpIntegrals(res, s.ps) for res in residuals]
 
-    def norms(res, rtol):
-        integrals, _ = lp_integrals(res, s.ps, rtol=rtol)
+    def norms(k, rtol):
+        integrals, _ = searches[k].refine(rtol)
         return {p: integrals[p].root(p) for p in s.ps}
 
-    lps = [norms(res, coarse) for res in residuals]
-    if coarse == s.lp_rtol:
-        return lps
-    overlap = set()
-    for k in range(1, len(lps)):
-        if not all(_separated(lps[k - 1][p], lps[k][p]) for p in s.ps):
-            overlap |= {k - 1, k}
-    for k in sorted(overlap):
-        lps[k] = norms(residuals[k], s.lp_rtol)
+    lps = [norms(k, levels[0]) for k in range(len(residuals))]
+    for rtol in levels[1:]:
+        overlap = set()
+        for k in range(1, len(lps)):
+            if not all(_separated(lps[k - 1][p], lps[k][p]) for p in s.ps):
+                overlap |= {k - 1, k}
+        for k in range(len(searches)):  # a grade separated from both neighbours is final
+            if k not in overlap:
+                searches[k] = None
+        if not overlap:
+            break
+        for k in sorted(overlap):
+            lps[k] = norms(k, rtol)
     return lps
 
 

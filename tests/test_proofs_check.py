@@ -368,6 +368,30 @@ def test_beyond_3d_the_checks_are_grids_and_say_why():
     assert "4-D: the rigorous checks cover 1-D to 3-D only" in report.details["method"]
 
 
+def test_resumed_lp_search_nests_its_enclosures_and_does_not_redo_the_coarse_work():
+    """Refining one search to 1e-1, 1e-2, 1e-3: every enclosure holds the known integrals, each lies
+    inside the one before, and the resumed search evaluates about as many boxes as a fresh one."""
+    from proofs_check.bounds1d import LpIntegrals
+
+    target = get_target("sin100")
+    res = [(p.a, p.b, Residual(target, p.S[0], p.T[0])) for p in exact_pieces([], 0.0, 1.0)]
+    u = 100.0
+    exact = {1: (2 * 31 + 1 - math.cos(u - 31 * math.pi)) / u, 2: 0.5 - math.sin(2 * u) / (4 * u)}
+    resumed, previous = LpIntegrals(res, (1, 2), max_boxes=200_000), None
+    for rtol in (1e-1, 1e-2, 1e-3):
+        enclosures, converged = resumed.refine(rtol)
+        assert converged
+        for p, value in exact.items():
+            e = enclosures[p]
+            assert e.lower <= value <= e.upper and e.upper - e.lower <= rtol * e.lower
+            if previous is not None:
+                assert previous[p].lower <= e.lower and e.upper <= previous[p].upper
+        previous = enclosures
+    fresh = LpIntegrals(res, (1, 2), max_boxes=200_000)
+    fresh.refine(1e-3)
+    assert resumed.counter <= 1.2 * fresh.counter
+
+
 def test_1d_lp_enclosures_are_refined_only_where_neighbouring_grades_overlap():
     """C3 needs separation only: far-apart norms stay coarse (1e-2), overlapping ones reach lp_rtol."""
     from flint import fmpq
