@@ -165,6 +165,8 @@ class Scheme:
         domain = np.array(self.domain, dtype=float)
         if domain.ndim != 2 or domain.shape[1] != 2 or not np.all(domain[:, 0] < domain[:, 1]):
             raise ValueError(f"the domain must be d x 2 with lo < hi per row, got {self.domain!r}")
+        if not np.all(np.isfinite(domain)):
+            raise ValueError(f"the domain must be a bounded box (finite ends), got {self.domain!r}")
         q = domain.shape[0]
         for k, layer in enumerate(layers, start=1):
             if layer.n_inputs != q:

@@ -466,10 +466,13 @@ def test_nd_degenerate_domain_boxes_are_refused(domain):
         Target("degenerate", tuple(map(tuple, domain)), lambda x, m: x[0], lambda x, m: [1 + 0 * x[0], 0 * x[1]])
 
 
-def test_nd_unbounded_domain_is_refused_by_the_target():
-    """Scheme accepts [0, inf] (lo < hi holds); a Target refuses it, so no check can run on it."""
+def test_nd_unbounded_domain_is_refused_by_the_target_and_the_scheme():
+    """[0, inf] passes lo < hi; both the Target and the Scheme contract refuse it."""
     with pytest.raises(ValueError, match="finite"):
         Target("inf", ((0.0, math.inf), (0.0, 1.0)), lambda x, m: x[0], lambda x, m: [1 + 0 * x[0], 0 * x[1]])
+    for domain in ([[0.0, math.inf], [0.0, 1.0]], [[-math.inf, 1.0], [0.0, 1.0]]):
+        with pytest.raises(ValueError, match="bounded box"):
+            Scheme((_constant_grade(0.5, 2),), domain)
 
 
 def test_nd_model_with_non_finite_weights_is_refused():
