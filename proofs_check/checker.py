@@ -64,6 +64,12 @@ class CheckSettings:
         object.__setattr__(self, "ps", ps)
         if not (isinstance(self.eps_rel, numbers.Real) and 0 < self.eps_rel < math.inf):
             raise ValueError(f"CheckSettings.eps_rel must be a finite number > 0, got {self.eps_rel!r}")
+        for name in ("sup_rtol", "lp_rtol", "sup_rtol_2d", "sup_rtol_3d", "optimality_rtol"):
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 <= value < math.inf):
+                raise ValueError(
+                    f"CheckSettings.{name} must be a finite number >= 0 (0: to the box budget), got {value!r}"
+                )
 
 
 def _check_input(scheme: Scheme, target) -> None:

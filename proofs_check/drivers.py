@@ -107,13 +107,17 @@ def rigorous_1d(scheme, target, s) -> Bounds:
 #: (C3 needs separation only)
 LP_COARSE_RTOL = 3e-2
 LP_STEP = 10**-0.5
+LP_MAX_STEPS = 6  # then straight to lp_rtol (each level re-sums the boxes of the grades it refines)
 
 
 def lp_levels(lp_rtol: float) -> list[float]:
-    """The tolerances the 1-D L^p searches go through: coarse, then down by LP_STEP to ``lp_rtol``."""
+    """The tolerances the 1-D L^p searches go through: coarse, then down by LP_STEP (at most
+    LP_MAX_STEPS times) and finally ``lp_rtol`` itself; strictly decreasing."""
     levels = [max(lp_rtol, LP_COARSE_RTOL)]
-    while levels[-1] > lp_rtol:
+    while levels[-1] > lp_rtol and len(levels) <= LP_MAX_STEPS:
         levels.append(max(lp_rtol, levels[-1] * LP_STEP))
+    if levels[-1] > lp_rtol:
+        levels.append(lp_rtol)
     return levels
 
 
@@ -138,7 +142,10 @@ def _lp_until_separated(residuals, s) -> list[dict]:
         if not overlap:
             break
         for k in sorted(overlap):
-            lps[k] = norms(k, rtol)
+            # a final grade stays final: only a contradictory (unbounded) neighbour can overlap it
+            # again, and that pair is then inconclusive, which refining this grade cannot change
+            if searches[k] is not None:
+                lps[k] = norms(k, rtol)
     return lps
 
 
