@@ -18,9 +18,7 @@ helped by a less accurate one).  If no attempt is certified, the solution with
 the smallest certified gap is kept and a
 :class:`~mgdl_convex.solvers.SolverInaccurateWarning` is issued; if every
 attempt raised, the error names them all.  What happened is recorded in the
-grade's result (``attempts``).  A time-limit overrun is not retried.  A retry
-starts from the working set the attempt before it ended with (the blocks it
-found are not searched for again); what it keeps is certified like any other.
+grade's result (``attempts``).  A time-limit overrun is not retried.
 
 **Time limit.**  ``grade_time_limit`` seconds per grade: the working set stops
 with :class:`GradeTimeLimit` between rounds once it is spent, and Clarabel is

@@ -381,13 +381,13 @@ def solve_at_beta(
 
     ``polish_above``: polish (module docstring) only a solution with more blocks than this.
     """
-    tried, kept, warm = [], None, start
+    tried, kept = [], None
     for i, (solver, options, label) in enumerate(attempts_for(settings.solver, settings.solver_options)):
         if i == 2 and kept is not None:
             break  # the solver works, its answer is only not certified: a less accurate fallback will not be
         attempt = replace(settings, solver=solver, solver_options=options)
         try:
-            out = _solve_once(program, attempt, ctx, warm, overflow_blocks, polish_above)
+            out = _solve_once(program, attempt, ctx, start, overflow_blocks, polish_above)
         except GradeTimeLimit:
             raise
         except SolverError as e:
@@ -401,8 +401,6 @@ def solve_at_beta(
             kept = out
         if out.accurate:
             return out, "; ".join(tried)
-        if out.working_set is not None:  # the retry starts from the blocks this attempt found
-            warm = out.working_set
     if kept is None:
         raise SolverError(f"every attempt failed: {'; '.join(tried)}")
     return kept, "; ".join(tried)

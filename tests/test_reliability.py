@@ -194,35 +194,6 @@ def test_a_large_certified_gap_is_retried(monkeypatch):
     assert g.status == "optimal" and g.kept_relative_gap <= 1e-6
 
 
-def test_a_retry_starts_from_the_working_set_the_failed_attempt_found(monkeypatch):
-    """As above; the robust attempt is handed the first attempt's final working set, and what it
-    keeps is still certified."""
-    import mgdl_convex.grade as grade_mod
-    import mgdl_convex.working_set as ws
-
-    real, bad = ws.solve_blocks_native, _perturbed(ws.solve_blocks_native)
-
-    def first_attempt_bad(program, pattern, sign, rows, options=None):
-        solve = real if "max_iter" in (options or {}) else bad
-        return solve(program, pattern, sign, rows, options)
-
-    calls, real_once = [], grade_mod._solve_once
-
-    def recording(program, settings, ctx, start, *args):
-        out = real_once(program, settings, ctx, start, *args)
-        calls.append((start, out))
-        return out
-
-    monkeypatch.setattr(ws, "solve_blocks_native", first_attempt_bad)
-    monkeypatch.setattr(grade_mod, "_solve_once", recording)
-    g = _greedy_monotone().fit(*_x_y()).grades_[0]
-    assert len(calls) == 2 and calls[0][0] is None
-    first = calls[0][1]
-    assert not first.accurate and first.working_set is not None and first.working_set.pattern.size > 0
-    assert calls[1][0] is first.working_set
-    assert g.status == "optimal" and g.kept_relative_gap <= 1e-6
-
-
 def test_a_large_certified_gap_everywhere_is_never_reported_optimal(monkeypatch):
     import mgdl_convex.working_set as ws
 
