@@ -40,16 +40,14 @@ from proofs_check.provenance import target_fingerprint
 UNIT = [[0.0, 1.0]]
 SQUARE = [[0.0, 1.0], [0.0, 1.0]]
 CUBE = [[0.0, 1.0]] * 3
-FAST = dict(
-    sollya="off",
-    sup_boxes_2d=3000,
-    c1_boxes_2d=3000,
-    lp_boxes_2d=3000,
-    sup_boxes_3d=3000,
-    c1_boxes_3d=3000,
-    lp_boxes_3d=3000,
-    refutation_starts=50,
-)
+
+
+def _box_budgets(boxes: int) -> dict:
+    """Every 2-D and 3-D search's box budget set to ``boxes``."""
+    return {f"{kind}_boxes_{d}d": boxes for kind in ("sup", "c1", "lp") for d in (2, 3)}
+
+
+FAST = dict(sollya="off", refutation_starts=50, **_box_budgets(3000))
 
 
 def _check(layers, domain, target, samples=None, records=None, **settings):
@@ -345,17 +343,7 @@ def _nan2d(d=2):
 @pytest.mark.parametrize("d", [2, 3])
 def test_nd_nan_ball_form_everywhere_passes_nothing(d):
     layer = _constant_grade(0.5, d)
-    report = _check(
-        [layer],
-        [[0.0, 1.0]] * d,
-        _nan2d(d),
-        sup_boxes_2d=500,
-        c1_boxes_2d=500,
-        lp_boxes_2d=500,
-        sup_boxes_3d=500,
-        c1_boxes_3d=500,
-        lp_boxes_3d=500,
-    )
+    report = _check([layer], [[0.0, 1.0]] * d, _nan2d(d), **_box_budgets(500))
     for cid in ("C1", "C2", "C3"):
         assert report.claim(cid).outcome != PASS, (cid, report.claim(cid).summary)
 

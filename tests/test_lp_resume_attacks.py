@@ -31,6 +31,7 @@ import sys
 import numpy as np
 import pytest
 from flint import arb
+from records import grade_record
 
 from mgdl_convex import get_target
 from mgdl_convex.targets import Target
@@ -379,3 +380,51 @@ def test_lp_levels_are_decreasing_and_end_at_lp_rtol():
         levels = lp_levels(rtol)
         assert levels[-1] == rtol and all(a > b for a, b in zip(levels, levels[1:]))
         assert levels[0] == max(rtol, 3e-2)
+
+
+# =========================================================================== 5. spikes, kinks, records
+# (written by the maintainers after the red team, against the same change)
+_W = 2.0**-20  # the hat's half-width: about 1e-6, far below any grid or sample spacing
+_A = 5147 / 16384  # its left kink, a dyadic point: the L^p boxes split exactly there
+
+
+def _spike_scheme(height: float, a: float = _A):
+    """Grade 1 lowers f = 2 + sin 3x by 0.5; grade 2 subtracts a hat of the given height on
+    [a, a + 2 W]: e_2 = e_1 + hat, so ||e_2||_p > ||e_1||_p for every p (e_1 > 0), by about
+    height W in L^1, a relative rise of about 2e-6."""
+    grade1 = Layer(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.0, 0.5]))  # z_1 = [x, 1], g_1 = 0.5
+    cuts = np.array([a, a + _W, a + 2 * _W])
+    hidden = np.vstack([np.ones(3), -cuts, np.zeros(3)])  # relu(x - cut), the constant feature as bias
+    s = height / _W
+    grade2 = Layer(hidden, np.array([-s, 2 * s, -s]))  # g_2 = -hat
+    return [grade1, grade2]
+
+
+def test_a_spike_between_all_grid_points_never_passes_and_fails_when_resolved():
+    """The rise is 2e-6 relative, narrower than any sample or grid spacing: at the default lp_rtol
+    C3 must not pass (the enclosures overlap); refined far enough, grade 2 fails rigorously."""
+    layers, target = _spike_scheme(4.0), _smooth()
+    coarse = _check(layers, target, ps=(1, 2)).claim("C3")
+    assert coarse.outcome != PASS and coarse.per_grade[2]["p1_verdict"] != PASS
+    fine = _check(layers, target, ps=(1, 2), lp_rtol=1e-8).claim("C3")
+    assert fine.outcome == FAIL
+    assert fine.per_grade[1]["p1_verdict"] == PASS  # the 0.5 offset is a real decrease
+    assert all(fine.per_grade[2][f"p{p}_verdict"] == FAIL for p in (1, 2)), fine.per_grade[2]
+
+
+def test_a_spike_with_non_dyadic_kinks_is_caught_too():
+    """The same hat with its kinks at floats that no bisection of [0, 1] reaches (0.3 + ...)."""
+    layers, target = _spike_scheme(4.0, a=0.3 + 1e-9), _smooth()
+    fine = _check(layers, target, ps=(1,), lp_rtol=1e-8).claim("C3")
+    assert fine.outcome == FAIL and fine.per_grade[2]["p1_verdict"] == FAIL, fine.per_grade[2]
+
+
+def test_records_that_call_the_spike_grade_trivial_are_not_believed():
+    """Tampered records: grade 2 recorded as trivial, width 0, zero loss.  C3 reads triviality
+    from the weights, so the grade stays non-trivial and still fails once resolved."""
+    layers, target = _spike_scheme(4.0), _smooth()
+    records = [grade_record(1), grade_record(2, width=0, status="trivial", loss_after=0.0, relative_gap=0.0)]
+    scheme = Scheme(tuple(layers), UNIT, records=records)
+    c3 = check_scheme(scheme, target, CheckSettings(**{**FAST, "ps": (1,), "lp_rtol": 1e-8})).claim("C3")
+    assert c3.per_grade[2]["nontrivial"] is True
+    assert c3.outcome == FAIL and c3.per_grade[2]["p1_verdict"] == FAIL
