@@ -38,6 +38,7 @@ __all__ = ["block_features", "compress_loss"]
 SAMPLE_CHUNK = 2**15
 ROW_CHUNK_BYTES = 2**25
 RANK_RTOL = 1e-13
+FIRST_FAN_IN = 8
 
 
 def block_features(Z: np.ndarray, masks: np.ndarray, sign: np.ndarray) -> np.ndarray:
@@ -74,18 +75,26 @@ def _merge(items: np.ndarray, group: np.ndarray, fan_in: int) -> tuple[np.ndarra
 def _group_triangles(A: np.ndarray, group: np.ndarray) -> np.ndarray:
     """R of the rows of ``A`` in each group (rows sorted by group), shape (groups, w, w).
 
-    A tree of batched QRs (blocks of 2w rows, then four triangles at a time): a few numpy
-    calls on small matrices, whatever the number and the sizes of the groups.
+    A tree of batched QRs (blocks of ``FIRST_FAN_IN`` rows, then four triangles at a time): a few
+    numpy calls on small matrices, whatever the number and the sizes of the groups.  A group
+    leaves the tree as soon as it is one triangle, so most of the buffers are as small as the
+    rows, however many small groups there are.
     """
     w = A.shape[1]
-    items, group = _merge(A[:, None, :], group, 2 * w)
-    while group.size > 1 and np.any(group[1:] == group[:-1]):
-        items, group = _merge(items, group, 4)
-    return items
+    group = np.cumsum(np.r_[True, group[1:] != group[:-1]]) - 1  # numbered 0, 1, ... in order
+    out = np.zeros((int(group[-1]) + 1, w, w))
+    items, group = _merge(A[:, None, :], group, FIRST_FAN_IN)
+    while group.size:
+        alone = np.r_[group[1:] != group[:-1], True] & np.r_[True, group[1:] != group[:-1]]
+        out[group[alone], : items.shape[1]] = items[alone]
+        items, group = items[~alone], group[~alone]
+        if group.size:
+            items, group = _merge(items, group, 4)
+    return out
 
 
 def _group_rows(Z: np.ndarray, masks: np.ndarray, e: np.ndarray):
-    """Step 1 on some samples: rows (Z, masks, e) and the constant; groups of more than q samples compressed.
+    """Step 1 on some samples: rows (Z, masks, e) and the constant; groups of more than two samples compressed.
 
     A group's triangle ``[R_G, r_G; 0, rho_G]`` of ``[Zb_G, e_G]`` is reduced further by the SVD
     ``R_G = U S V'``: the rows ``S V'`` with right-hand side ``U' r_G``, dropping the directions
@@ -95,7 +104,7 @@ def _group_rows(Z: np.ndarray, masks: np.ndarray, e: np.ndarray):
     q = Z.shape[1]
     by_group, group_sorted, counts = _groups(masks)
     alone = np.empty(by_group.size, dtype=bool)
-    alone[by_group] = counts[group_sorted] <= q
+    alone[by_group] = counts[group_sorted] <= 2  # rank >= min(size, 2) on a curve: nothing to gain
     members = by_group[~alone[by_group]]
     if members.size == 0:
         return Z, masks, e, 0.0

@@ -18,7 +18,9 @@ previous one.  A beta is *good* when its solve is certified (relative gap <=
 :mod:`mgdl_convex.grade`).  The walk stops at the first bad beta (or at
 the floor, which is taken if good); then ``refine`` bisection steps (geometric
 midpoints) between the last good and the first bad beta look for a smaller good
-one.  The grade is the smallest good beta found.
+one.  The grade is the smallest good beta found.  Three steps end within a factor
+``4^(1/8) ~ 1.19`` of the last bad beta; with two (1.41) grade 3 of Fang-Xu setting 1 once
+kept 21 neurons of its 32 and a loss above the published one.
 
 **Overflow.**  A restricted optimum with more than ``overflow * W`` non-zero
 blocks ends that beta's solve early and counts as bad.  This keeps the working
@@ -53,7 +55,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["PathResult", "solve_path", "PATH_RATIO", "REFINE_STEPS", "OVERFLOW_FACTOR"]
 
 PATH_RATIO = 0.25
-REFINE_STEPS = 2
+REFINE_STEPS = 3
 OVERFLOW_FACTOR = 4
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from mgdl_convex import ModelFileError, MultigradeRegressor, SolverError
 from mgdl_convex.cli import main
-from mgdl_convex.faults import check_memory
+from mgdl_convex.faults import attempts_for, check_memory
 from mgdl_convex.solvers import SolverInaccurateWarning
 
 FIT = ["fit", "--target", "fangxu1", "--grades", "4", "--width", "6", "--samples", "60", "--n-patterns", "40"]
@@ -77,11 +77,18 @@ def test_solver_failure_is_retried_then_falls_back(monkeypatch):
         m = MultigradeRegressor(n_grades=1, width=5, width_mode="greedy").fit(*_x_y())  # one solve, no path
     g = m.grades_[0]
     assert len(calls) == 2  # the configured attempt and the robust one
+    assert calls[0]["tol_gap_rel"] == 1e-10 and "max_iter" not in calls[0]  # tight enough for 1e-6
     assert calls[1]["max_iter"] == 400
     assert "CLARABEL: " in g.attempts and "CLARABEL(robust)" in g.attempts and "ECOS(fallback): " in g.attempts
     # the fallback's answer is kept, and called optimal only if its certificate says so
     assert (g.status == "optimal") == (g.kept_relative_gap <= 1e-6) and g.kept_relative_gap > -1e-6
     assert g.loss_after < g.loss_before
+
+
+def test_the_first_attempt_takes_tight_tolerances_unless_the_user_sets_them():
+    first = attempts_for("CLARABEL", {"tol_gap_rel": 1e-9, "max_iter": 50})[0][1]
+    assert first == {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-9, "tol_feas": 1e-10, "max_iter": 50}
+    assert attempts_for("SCS", None)[0][1] is None and attempts_for("ECOS", {"abstol": 1e-9})[0][1] == {"abstol": 1e-9}
 
 
 def test_an_inaccurate_solver_status_with_a_certified_point_is_optimal(monkeypatch):

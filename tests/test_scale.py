@@ -211,6 +211,30 @@ def test_compressed_loss_equals_the_loss_for_every_x(data, chunks, rng):
             assert np.sum((F_loss @ X - e_loss) ** 2) + const == pytest.approx(full, rel=1e-11)
 
 
+def test_small_groups_along_a_straight_stretch_compress_to_two_rows_each(rng):
+    """Groups of 3-8 samples (fewer than q) along a line: two rows per group, not one per sample.
+
+    On a later grade of a 1-D scheme at n = 1024 most groups are that small; compressing them too
+    took the restricted programs of Fang-Xu setting 1 from 1024 loss rows to about 260.
+    """
+    n, q = 600, 12
+    x = np.sort(rng.uniform(-1, 1, n))
+    Zb = np.column_stack([np.ones(n), x, rng.standard_normal((q - 2,))[None, :] * x[:, None] + 1.0])  # rank 2
+    cuts = np.sort(rng.choice(np.arange(3, n - 3), 120, replace=False))
+    cuts = cuts[np.r_[True, np.diff(cuts) >= 3]]  # every group has at least 3 samples
+    D = x[:, None] >= x[cuts][None, :]  # one threshold pattern per cut: a group per stretch between cuts
+    pattern = np.arange(D.shape[1])
+    sign = rng.choice([-1.0, 1.0], pattern.size)
+    e = np.sin(7 * x)
+    F_loss, e_loss, const = compress_loss(Zb, D, e, pattern, sign)
+    groups = pattern.size + 1
+    assert F_loss.shape[0] <= 2 * groups < n
+    F = block_features(Zb, D, sign)
+    for _ in range(3):
+        X = rng.standard_normal(F.shape[1])
+        assert np.sum((F_loss @ X - e_loss) ** 2) + const == pytest.approx(np.sum((F @ X - e) ** 2), rel=1e-11)
+
+
 def test_streamed_and_dense_compression_give_the_same_grade_optimum(monkeypatch):
     """Both solves at the optimum to ~1e-12, so that 1e-9 tests the compression, not the solver.
 

@@ -87,11 +87,11 @@ def test_dense_1d_samples_get_an_exact_first_grade_not_the_greedy_fallback():
 
 @pytest.fixture(scope="module")
 def pointwise():
-    """sqrt_kink on 16 samples: the residual bends sharply between them, so bounds at the samples
+    """sqrt_kink on 24 samples: the residual bends sharply between them, so bounds at the samples
     alone leave violations that only the oracle finds."""
     target = get_target("sqrt_kink")
     m = MultigradeRegressor(n_grades=2, width=8, carry_input=True, guarantee="pointwise", random_state=0)
-    return m.fit_target(target, samples=16), target
+    return m.fit_target(target, samples=24), target
 
 
 def test_a_pointwise_grade_is_proved_after_a_counterexample_became_a_constraint(pointwise):
@@ -109,7 +109,7 @@ def test_a_pointwise_grade_is_proved_after_a_counterexample_became_a_constraint(
 def test_a_grade_that_cannot_be_proved_in_its_budget_falls_back_and_says_so():
     target = get_target("sqrt_kink")
     m = MultigradeRegressor(n_grades=2, width=8, carry_input=True, guarantee="pointwise", c1_rounds=1, random_state=0)
-    m.fit_target(target, samples=16)
+    m.fit_target(target, samples=24)
     assert len(m.grades_) == 1  # grade 2 needed more rounds: the zero grade instead, and the run stops
     assert "grade 2 is the zero grade: fallback to the zero grade: C1 not proved in 1 rounds" in m.stop_reason_
     report = check_scheme(scheme_from_model(m, target), target, CheckSettings(sollya="off"))
