@@ -18,7 +18,9 @@ squared conditioning):
    ``e_G`` outside the range of ``Zb_G``); an SVD of ``R_G`` then keeps only its numerical
    rank of rows (two for samples along a straight stretch of a curve).  A mask changes only where a sample crosses one
    of the B gates, so on samples along a curve or a surface (every grade of a 1-D or 2-D
-   scheme) the groups are few and n rows become a few thousand.
+   scheme) the groups are few and n rows become a few thousand.  Every group of three or more
+   samples is reduced, however small: on a later grade at n = 1024 most groups hold 5-20
+   samples, and leaving those as they were kept all 1024 rows (260 once reduced).
 2. **Streamed QR.**  The rows left are taken in chunks, ``R <- qr([R; F_chunk, e_chunk])``,
    keeping only the (qB + 1)-square triangle: its last column holds ``Q'e`` and its last
    diagonal entry the part of e outside the range of F.  If no more than qB rows are left
