@@ -90,10 +90,6 @@ OPTIMAL_RTOL = 1e-6
 #: and its bounds hold to this, relative to max |e| (the certificate's primal must be feasible)
 FEASIBILITY_RTOL = 1e-8
 WIDTH_MODES = ("exact", "greedy")
-#: on the path, an uncertified solve wider than this many times the width is not retried: a retry
-#: only certifies, and the beta stays bad (a 61-neuron grade-6 solve on 2^18 samples came back from
-#: the robust retry with the same gap, 2.2e-6, after half a minute)
-RETRY_WIDTH = 1.5
 
 
 @dataclass(frozen=True)
@@ -379,14 +375,11 @@ def solve_at_beta(
     start: WorkingSet | None = None,
     overflow_blocks: int | None = None,
     polish_above: int = 0,
-    retry_below: int | None = None,
 ) -> tuple[SolveOutcome, str]:
     """The retry policy of :mod:`mgdl_convex.faults` around one certified solve; returns the outcome and
     the attempts line.  An attempt counts as a success only when it is :attr:`SolveOutcome.accurate`.
 
     ``polish_above``: polish (module docstring) only a solution with more blocks than this.
-    ``retry_below``: an attempt that is not certified and has more neurons than this is not
-    retried (the path: a retry only certifies, so such a beta would stay too wide for the width).
     """
     tried, kept = [], None
     for i, (solver, options, label) in enumerate(attempts_for(settings.solver, settings.solver_options)):
@@ -408,9 +401,6 @@ def solve_at_beta(
             kept = out
         if out.accurate:
             return out, "; ".join(tried)
-        if retry_below is not None and out.neurons > retry_below:
-            tried.append(f"not retried: {out.neurons} neurons")
-            break
     if kept is None:
         raise SolverError(f"every attempt failed: {'; '.join(tried)}")
     return kept, "; ".join(tried)
@@ -434,11 +424,8 @@ def solve_grade_program(
     if settings.width_mode == "exact":
         from .path import solve_path
 
-        retry_below = int(RETRY_WIDTH * settings.width)
-
         def at(beta, start, overflow):
-            beta_program = replace(program, beta=beta)
-            return solve_at_beta(beta_program, settings, ctx, start, overflow, settings.width, retry_below)
+            return solve_at_beta(replace(program, beta=beta), settings, ctx, start, overflow, settings.width)
 
         found = solve_path(at, kappa_e, program.beta, settings.width, start=start)
         if found.outcome is not None and found.outcome.neurons == 0:  # the zero grade

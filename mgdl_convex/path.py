@@ -40,9 +40,10 @@ optimum is the zero grade, and the bounds' multipliers that certify it are found
 patterns are in the working set, which is slow for wide grade inputs.
 
 A solve that is not certified (gap above the tolerance after the retry policy)
-also counts as bad: the path never keeps an uncertified grade.  One that is not certified and
-uses more than 1.5 W neurons is not retried at all (``mgdl_convex.grade.RETRY_WIDTH``): a retry
-could only certify it, and it would still be too wide.  If no beta below
+also counts as bad: the path never keeps an uncertified grade.  Every uncertified solve goes
+through the retry, however wide: in a bounded program an uncertified solve can count 251
+neurons (blocks of noise size that only a certified solve polishes away) and come back from the
+robust retry certified with 23.  If no beta below
 kappa is good, the grade is the zero grade.
 """
 

@@ -212,33 +212,3 @@ def test_a_large_certified_gap_everywhere_is_never_reported_optimal(monkeypatch)
     assert g.attempts.count("certified gap") == 2 and "fallback" not in g.attempts  # the solver works
     assert g.kept_relative_gap > 1e-3
 
-
-def test_the_path_does_not_retry_an_uncertified_solve_far_wider_than_the_grade(monkeypatch, caplog):
-    """Solves with more than 8 blocks are certifiably off (half their weights): the path retries an
-    uncertified beta whose solve might fit the width, not one with more than 1.5 W neurons."""
-    import logging
-
-    import mgdl_convex.working_set as ws
-
-    real = ws.solve_blocks_native
-
-    def wide_solves_bad(*args):
-        sol, st, nu, m = real(*args)
-        norms = sol.block_norms()
-        if np.sum(norms > 1e-3 * norms.max(initial=0.0)) > 8:
-            return sol.__class__(sol.pattern, sol.sign, 0.5 * sol.U), st, nu, m
-        return sol, st, nu, m
-
-    monkeypatch.setattr(ws, "solve_blocks_native", wide_solves_bad)
-    x = np.linspace(0, 1, 80)
-    with caplog.at_level(logging.DEBUG, logger="mgdl_convex.path"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", SolverInaccurateWarning)
-        m = MultigradeRegressor(n_grades=1, width=5, beta_ratio=1e-4).fit(x[:, None], np.sin(19 * x))
-    width = 4  # 5 minus the carried input
-    steps = [r.getMessage() for r in caplog.records if r.getMessage().startswith("path: ")]
-    neurons = [int(s.split(": ")[2].split()[0]) for s in steps]
-    uncertified = [(k, s) for k, s in zip(neurons, steps) if "accurate False" in s]
-    assert any(k > 1.5 * width for k, _ in uncertified)
-    for k, s in uncertified:
-        assert ("not retried" in s) == (k > 1.5 * width) and ("(robust)" in s) == (k <= 1.5 * width)
-    assert m.grades_[0].width <= width
