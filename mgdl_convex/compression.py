@@ -87,9 +87,10 @@ def _group_triangles(A: np.ndarray, group: np.ndarray) -> np.ndarray:
     out = np.zeros((int(group[-1]) + 1, w, w))
     items, group = _merge(A[:, None, :], group, FIRST_FAN_IN)
     while group.size:
-        alone = np.r_[group[1:] != group[:-1], True] & np.r_[True, group[1:] != group[:-1]]
-        out[group[alone], : items.shape[1]] = items[alone]
-        items, group = items[~alone], group[~alone]
+        new = np.r_[True, group[1:] != group[:-1]]
+        done = new & np.r_[new[1:], True]  # the group's only item: its triangle
+        out[group[done], : items.shape[1]] = items[done]
+        items, group = items[~done], group[~done]
         if group.size:
             items, group = _merge(items, group, 4)
     return out

@@ -428,3 +428,32 @@ def test_records_that_call_the_spike_grade_trivial_are_not_believed():
     c3 = check_scheme(scheme, target, CheckSettings(**{**FAST, "ps": (1,), "lp_rtol": 1e-8})).claim("C3")
     assert c3.per_grade[2]["nontrivial"] is True
     assert c3.outcome == FAIL and c3.per_grade[2]["p1_verdict"] == FAIL
+
+
+@pytest.mark.parametrize("name", ["sup_rtol", "lp_rtol", "sup_rtol_2d", "sup_rtol_3d", "optimality_rtol"])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -1e-3, True, "1e-3"])
+def test_settings_refuse_a_nan_infinite_negative_or_non_number_tolerance(name, value):
+    with pytest.raises(ValueError, match=name):
+        CheckSettings(**{name: value})
+
+
+def test_a_hat_with_its_kinks_at_training_samples_is_invisible_there_and_caught_between():
+    """Grade 2 subtracts a hat of height 0.01 on [x_20, x_21] of a 65-point grid: its outer kinks
+    are samples, its peak half way between them.  At every sample e_2 = e_1, so the training-point
+    check passes; C1 must fail with a counterexample between the two samples, and C3 must not
+    pass at the default lp_rtol (a rise of about 4e-5), and fail once resolved."""
+    x = np.linspace(0.0, 1.0, 65)
+    f = 2 + np.sin(3 * x)
+    a, h = 20 / 64, 1 / 128  # kinks at a = x_20, a + h (half way to x_21) and a + 2 h = x_21
+    grade1 = Layer(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.0, 0.5]))
+    cuts = np.array([a, a + h, a + 2 * h])
+    s = 0.01 / h
+    grade2 = Layer(np.vstack([np.ones(3), -cuts, np.zeros(3)]), np.array([-s, 2 * s, -s]))
+    scheme = Scheme((grade1, grade2), UNIT, samples=((x[:, None], f), (x[:, None], f - 0.5)))
+    for lp_rtol, c3 in ((1e-3, INCONCLUSIVE), (1e-7, FAIL)):
+        report = check_scheme(scheme, _smooth(), CheckSettings(**{**FAST, "ps": (1, 2), "lp_rtol": lp_rtol}))
+        assert report.claim("C1_train").outcome == PASS
+        c1 = report.claim("C1")
+        assert c1.outcome == FAIL and c1.trust == "rigorous"
+        assert x[20] < c1.per_grade[1]["worst_point"][0] < x[21]
+        assert report.claim("C3").outcome == c3 and report.claim("C3").per_grade[2]["p1_verdict"] == c3
