@@ -35,10 +35,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .compression import LossAtoms, loss_atoms
 from .cones import cone_rows, pattern_kappa
+from .pattern_runs import PatternRuns, pattern_runs
 from .program import BlockSolution, GradeProgram, effective_residual
 
-__all__ = ["GradeCertificate", "certify", "max_kappa", "program_kappa", "program_rows"]
+__all__ = ["GradeCertificate", "PatternRows", "certify", "max_kappa", "program_kappa", "program_rows"]
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,36 @@ class GradeCertificate:
         return asdict(self)
 
 
-def program_rows(program: GradeProgram, order: np.ndarray | None) -> list[np.ndarray]:
-    """Cone rows of every pattern, over the program's real rows only (virtual rows have no cone)."""
+class PatternRows(list):
+    """What every solve of one program reuses, computed once along the samples' order: the cone
+    rows of every pattern (a list of index arrays, as :func:`~mgdl_convex.cones.cone_rows` gives
+    them), ``runs``, the patterns as runs, which price them in O(n q)
+    (:mod:`mgdl_convex.pattern_runs`), and ``atoms``, the training rows reduced on the stretches
+    where every pattern is constant (:func:`mgdl_convex.compression.loss_atoms`).  Either is
+    ``None`` where it would not pay (scattered samples)."""
+
+    def __init__(self, rows, runs: PatternRuns | None, atoms: LossAtoms | None = None):
+        super().__init__(rows)
+        self.runs = runs
+        self.atoms = atoms
+
+
+def program_rows(program: GradeProgram, order: np.ndarray | None):
+    """Cone rows of every pattern, over the program's real rows only (virtual rows have no cone).
+
+    A list (:class:`PatternRows`, with the patterns' runs where every row is a real point) for
+    explicit patterns; the lazy rows of threshold patterns for those.
+    """
     m = program.n_cone
-    if m == program.n_points:
-        return cone_rows(program.Zb, program.D, order)
-    return cone_rows(program.Zb[:m], program.D[:m], order)
+    if m < program.n_points:
+        return cone_rows(program.Zb[:m], program.D[:m], order)
+    rows = cone_rows(program.Zb, program.D, order)
+    if not isinstance(program.D, np.ndarray):
+        return rows
+    atoms = None
+    if not program.bounded and not program.extra_rows:
+        atoms = loss_atoms(program.Zb, program.D, program.e, order)
+    return PatternRows(rows, pattern_runs(program.D, order), atoms)
 
 
 def program_kappa(
@@ -70,7 +96,10 @@ def program_kappa(
     the program's n training rows, whatever its other rows."""
     scale = program.n_points / program.n
     if program.narrow is None or not program.narrow.any():
-        return pattern_kappa(program.Zb, program.D, r * scale, rows, threshold=threshold, candidates=candidates)
+        runs = rows.runs if isinstance(rows, PatternRows) else None
+        return pattern_kappa(
+            program.Zb, program.D, r * scale, rows, threshold=threshold, candidates=candidates, runs=runs
+        )
     # narrow blocks: the cone and the correlation of the sub-input their neurons read
     out = np.full((program.n_patterns, 2), np.nan)
     cols = list(program.narrow_cols)

@@ -29,9 +29,11 @@ sparse row ``Q_G[j] . p`` (rank entries) instead of a dense row of F: the bounde
 program is then as small as the compressed plain one.
 When nothing is bounded the loss rows are first compressed
 (:func:`mgdl_convex.compression.compress_loss`: samples grouped by their masks, each
-group reduced to its rank, then a streamed QR of ``[F, e]`` that never holds F), so the
-solver sees at most min(n, qB) residual rows, and on a curve far fewer (a group of
-samples between two kinks has rank 2: 1024 rows became 170 on a grade of a 1-D scheme).
+group reduced to its rank, then a streamed QR of ``[F, e]`` that never holds F; with the
+program's atoms, :func:`mgdl_convex.compression.loss_atoms`, from their rows, reduced once per
+program, instead of the n samples), so the solver sees at most min(n, qB) residual rows, and
+on a curve far fewer (a group of samples between two kinks has rank 2: 1024 rows became 170
+on a grade of a 1-D scheme).
 The residual is a variable rather than ``P = F'F / n``: forming ``F'F``
 squares the conditioning and cost 3e-7 relative accuracy in the objective in a
 test here.  CVXPY's compilation of the same program costs seconds per round
@@ -56,7 +58,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from .compression import block_features, compress_loss
+from .compression import LossAtoms, block_features, compress_loss
 from .faults import GradeTimeLimit
 from .program import BlockSolution, GradeProgram, bounded_rows
 from .solvers import SolveStats, check_status
@@ -185,15 +187,18 @@ def _independent_rows(E: sp.csr_matrix, rtol: float = 1e-10, max_dense: int = 40
     return np.sort(candidates[perm[:rank]])
 
 
-def build_problem(program: GradeProgram, pattern, sign, rows: list[np.ndarray]) -> ClarabelProblem:
-    """Clarabel's standard form of the restricted program (module docstring)."""
+def build_problem(
+    program: GradeProgram, pattern, sign, rows: list[np.ndarray], atoms: LossAtoms | None = None
+) -> ClarabelProblem:
+    """Clarabel's standard form of the restricted program (module docstring); ``atoms``: the
+    program's training rows pre-reduced (:func:`mgdl_convex.compression.loss_atoms`)."""
     t0 = time.perf_counter()
     n, q = program.n, program.q
     B = len(pattern)
     N = B * q
     sign = np.asarray(sign, dtype=float)
     if not program.bounded and not program.extra_rows:
-        F_loss, e_loss, const = compress_loss(program.Zb, program.D, program.e, pattern, sign)
+        F_loss, e_loss, const = compress_loss(program.Zb, program.D, program.e, pattern, sign, atoms=atoms)
         Qrows = None
     else:
         F_loss, e_loss, const, Qrows = _grouped_rows(program, pattern, sign)
@@ -314,9 +319,10 @@ def solve_blocks_native(
     sign: np.ndarray,
     rows: list[np.ndarray],
     solver_options: dict | None = None,
+    atoms: LossAtoms | None = None,
 ) -> tuple[BlockSolution, SolveStats, np.ndarray, int]:
     """Solve the program restricted to the given blocks and rows with Clarabel's own API."""
-    problem = build_problem(program, pattern, sign, rows)
+    problem = build_problem(program, pattern, sign, rows, atoms)
     what = f"a grade program restricted to {len(pattern)} blocks (n={program.n}, q={program.q})"
     result, status = run_clarabel(problem, solver_options, what)
     sol, stats, nu = read_solution(program, problem, pattern, sign, result, status)

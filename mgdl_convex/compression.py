@@ -26,16 +26,25 @@ squared conditioning):
    diagonal entry the part of e outside the range of F.  If no more than qB rows are left
    they are returned as they are.
 
+**Atoms: step 1 once per program.**  A grade's patterns stay the same along its regularization
+path, so its training rows are reduced once (:func:`loss_atoms`): an *atom* is a run of
+consecutive samples (along the curve or grid line) on which every pattern is constant, so it
+lies inside one mask group of every restricted program, and its rows reduce to its rank as in
+step 1.  Every restricted solve of the program then starts step 1 from the atoms' rows (a few
+thousand) instead of the n samples.
+
 Samples are read ``sample_chunk`` at a time (masks included), and rows are factored
 ``row_chunk_bytes`` at a time: memory is O((qB)^2 + chunks), whatever n.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.linalg as sla
 
-__all__ = ["block_features", "compress_loss"]
+__all__ = ["block_features", "compress_loss", "LossAtoms", "loss_atoms"]
 
 SAMPLE_CHUNK = 2**15
 ROW_CHUNK_BYTES = 2**25
@@ -96,36 +105,93 @@ def _group_triangles(A: np.ndarray, group: np.ndarray) -> np.ndarray:
     return out
 
 
-def _group_rows(Z: np.ndarray, masks: np.ndarray, e: np.ndarray):
-    """Step 1 on some samples: rows (Z, masks, e) and the constant; groups of more than two samples compressed.
+def _reduce_groups(Z: np.ndarray, e: np.ndarray, members: np.ndarray, group: np.ndarray):
+    """Each group's rows ``[Z, e]`` reduced to its rank (``members``: rows sorted by ``group``).
 
-    A group's triangle ``[R_G, r_G; 0, rho_G]`` of ``[Zb_G, e_G]`` is reduced further by the SVD
+    A group's triangle ``[R_G, r_G; 0, rho_G]`` of ``[Z_G, e_G]`` is reduced further by the SVD
     ``R_G = U S V'``: the rows ``S V'`` with right-hand side ``U' r_G``, dropping the directions
     with ``s_i <= RANK_RTOL s_1`` (their right-hand side goes to the constant).  Samples along
-    a straight stretch of a curve give rank 2: two rows, not q.
+    a straight stretch of a curve give rank 2: two rows, not q.  Returns the rows, their
+    right-hand sides, the position (in ``members``) of a member of each row's group, and the constant.
     """
     q = Z.shape[1]
+    R = _group_triangles(np.column_stack([Z[members], e[members]]), group)
+    U, S, Vt = np.linalg.svd(R[:, :q, :q])
+    rhs = np.einsum("gij,gi->gj", U, R[:, :q, q])
+    keep = S > RANK_RTOL * S[:, :1]
+    const = float(np.sum(R[:, q, q] ** 2) + np.sum(rhs[~keep] ** 2))
+    first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    return (S[:, :, None] * Vt)[keep], rhs[keep], first[np.nonzero(keep)[0]], const
+
+
+def _group_rows(Z: np.ndarray, masks: np.ndarray, e: np.ndarray):
+    """Step 1 on some samples: rows (Z, masks, e) and the constant; groups of more than two samples compressed."""
     by_group, group_sorted, counts = _groups(masks)
     alone = np.empty(by_group.size, dtype=bool)
     alone[by_group] = counts[group_sorted] <= 2  # rank >= min(size, 2) on a curve: nothing to gain
     members = by_group[~alone[by_group]]
     if members.size == 0:
         return Z, masks, e, 0.0
-    group = group_sorted[~alone[by_group]]
-    R = _group_triangles(np.column_stack([Z[members], e[members]]), group)
-    U, S, Vt = np.linalg.svd(R[:, :q, :q])
-    rhs = np.einsum("gij,gi->gj", U, R[:, :q, q])
-    keep = S > RANK_RTOL * S[:, :1]
-    const = float(np.sum(R[:, q, q] ** 2) + np.sum(rhs[~keep] ** 2))
-    group_masks = masks[members[np.r_[True, group[1:] != group[:-1]]]]
-    rows = (S[:, :, None] * Vt)[keep]
-    kept_masks = group_masks[np.nonzero(keep)[0]]
+    rows, rhs, owner, const = _reduce_groups(Z, e, members, group_sorted[~alone[by_group]])
     return (
         np.concatenate([Z[alone], rows]),
-        np.concatenate([masks[alone], kept_masks]),
-        np.concatenate([e[alone], rhs[keep]]),
+        np.concatenate([masks[alone], masks[members[owner]]]),
+        np.concatenate([e[alone], rhs]),
         const,
     )
+
+
+@dataclass(frozen=True)
+class LossAtoms:
+    """The training rows of one grade program reduced once, for every restricted solve of it.
+
+    An *atom* is a run of consecutive samples (along the samples' order) on which every
+    pattern of the program is constant.  Whatever blocks a restricted program keeps, an atom
+    lies inside one of its mask groups, so step 1 may start from the atoms' reduced rows
+    instead of the n samples: ``Z``, ``e`` (their right-hand sides) and ``sample`` (a sample of
+    each row's atom, whose mask row the row carries), with ``const`` the part of e they drop.
+    ``source`` is the program data they were computed from (``Zb``, ``D``, ``e``); they are
+    used only for that very data.
+    """
+
+    Z: np.ndarray
+    e: np.ndarray
+    sample: np.ndarray
+    const: float
+    source: tuple
+
+    def describe(self, Zb, D, e) -> bool:
+        """Whether these atoms were computed from exactly these arrays (identity, not equality)."""
+        return len(self.source) == 3 and all(a is b for a, b in zip(self.source, (Zb, D, e)))
+
+
+#: atoms are kept when they number at most this share of the samples
+MAX_ATOM_SHARE = 1 / 8
+
+
+def loss_atoms(Zb: np.ndarray, D: np.ndarray, e: np.ndarray, order: np.ndarray | None) -> LossAtoms | None:
+    """The atoms of a program's training rows along ``order`` (:class:`LossAtoms`), or ``None``
+    where they would not pay (more than ``MAX_ATOM_SHARE`` of the samples: scattered samples).
+
+    ``order``: one ordering of the rows or several (the first is used); ``None``: index order.
+    """
+    n = Zb.shape[0]
+    if not isinstance(D, np.ndarray) or D.shape[0] != n or e.shape != (n,) or n < 3:
+        return None
+    perm = np.arange(n) if order is None else np.asarray(order)
+    perm = perm[0] if perm.ndim == 2 else perm
+    if perm.shape != (n,):
+        return None
+    changes = np.zeros(n, dtype=bool)
+    changes[0] = True
+    for start in range(0, n - 1, SAMPLE_CHUNK):  # D in chunks: no n x P temporary
+        stop = min(start + SAMPLE_CHUNK, n - 1)
+        changes[start + 1 : stop + 1] = np.any(D[perm[start + 1 : stop + 1]] != D[perm[start:stop]], axis=1)
+    atom = np.cumsum(changes) - 1
+    if atom[-1] + 1 > MAX_ATOM_SHARE * n:
+        return None
+    rows, rhs, owner, const = _reduce_groups(Zb, e, perm, atom)
+    return LossAtoms(rows, rhs, perm[owner], const, (Zb, D, e))
 
 
 class _StreamedQR:
@@ -183,17 +249,24 @@ def compress_loss(
     sign: np.ndarray,
     sample_chunk: int = SAMPLE_CHUNK,
     row_chunk_bytes: int = ROW_CHUNK_BYTES,
+    atoms: LossAtoms | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """``(F_loss, e_loss, const)`` with ``||F x - e||^2 = ||F_loss x - e_loss||^2 + const`` (module docstring).
 
     ``F = [sign_b D[:, pattern_b] Zb]_b``; ``D`` is read ``sample_chunk`` rows at a time.
-    ``F_loss`` has at most qB rows.
+    ``F_loss`` has at most qB rows.  ``atoms``: :func:`loss_atoms` of these very ``Zb, D, e``
+    (step 1 then starts from their rows, not from the n samples; other atoms are ignored).
     """
     n, q = Zb.shape
     sign = np.asarray(sign, dtype=float)
     if sign.size == 0:
         return np.zeros((0, 0)), np.zeros(0), float(e @ e)
     stream = _StreamedQR(q, sign, row_chunk_bytes)
+    if atoms is not None and atoms.describe(Zb, D, e):
+        Z, masks, r, c = _group_rows(atoms.Z, D[atoms.sample][:, pattern], atoms.e)
+        stream.add(Z, masks, r)
+        F_loss, e_loss, c2 = stream.result()
+        return F_loss, e_loss, atoms.const + c + c2
     const = 0.0
     for start in range(0, n, sample_chunk):
         rows = slice(start, start + sample_chunk)

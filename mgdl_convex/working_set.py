@@ -60,8 +60,9 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from .certificate import program_kappa, program_rows
+from .certificate import PatternRows, program_kappa, program_rows
 from .clarabel_native import solve_blocks_native
+from .compression import LossAtoms
 from .faults import GradeTimeLimit
 from .program import (
     BlockSolution,
@@ -204,15 +205,16 @@ def solve_blocks(
     solver: str,
     solver_options: dict | None,
     interface: str = "native",
+    atoms: LossAtoms | None = None,
 ) -> tuple[BlockSolution, SolveStats, np.ndarray, int]:
     """Solve the program restricted to the given blocks and cone rows (rows[b] for block b).
 
     ``interface="native"`` hands CLARABEL the program directly
-    (:mod:`mgdl_convex.clarabel_native`); every other solver, and
-    ``interface="cvxpy"``, goes through CVXPY.
+    (:mod:`mgdl_convex.clarabel_native`, which compresses the loss from ``atoms`` when they are
+    the program's); every other solver, and ``interface="cvxpy"``, goes through CVXPY.
     """
     if solver == "CLARABEL" and interface == "native":
-        return solve_blocks_native(program, pattern, sign, rows, solver_options)
+        return solve_blocks_native(program, pattern, sign, rows, solver_options, atoms=atoms)
     if interface not in ("native", "cvxpy"):
         raise ValueError(f"interface must be 'native' or 'cvxpy', got {interface!r}")
     ws = WorkingSet(np.asarray(pattern), np.asarray(sign, dtype=float), rows)
@@ -223,7 +225,7 @@ def solve_blocks(
     return sol, stats, bound_multipliers(program, bounds), n_rows
 
 
-def _solve_step(program: GradeProgram, ws: WorkingSet, options: WorkingSetOptions, rounds: int):
+def _solve_step(program: GradeProgram, ws: WorkingSet, options: WorkingSetOptions, rounds: int, atoms=None):
     solver_options = options.solver_options
     if options.deadline is not None:
         left = options.deadline - time.perf_counter()
@@ -231,7 +233,9 @@ def _solve_step(program: GradeProgram, ws: WorkingSet, options: WorkingSetOption
             raise GradeTimeLimit(f"the grade's time limit ran out after {rounds} working-set round(s)")
         if options.solver == "CLARABEL":
             solver_options = {**(solver_options or {}), "time_limit": left}
-    return solve_blocks(program, ws.pattern, ws.sign, ws.rows, options.solver, solver_options, options.interface)
+    return solve_blocks(
+        program, ws.pattern, ws.sign, ws.rows, options.solver, solver_options, options.interface, atoms=atoms
+    )
 
 
 def _too_wide(program: GradeProgram, sol: BlockSolution, overflow_blocks: int) -> bool:
@@ -361,6 +365,7 @@ def solve_working_set(
     beta = program.beta
     threshold = beta * (1 + options.price_rtol)
     base_rows = rows if rows is not None else program_rows(program, order)
+    atoms = base_rows.atoms if isinstance(base_rows, PatternRows) else None
     ws, pricing_time = _initial_working_set(program, options, base_rows, initial_kappa, restrict_to, start)
     stats: list[SolveStats] = []
     rows_added, max_out = 0, 0.0
@@ -370,7 +375,7 @@ def solve_working_set(
     last_objective = np.inf
     rounds = stalled = 0
     while rounds < options.max_rounds:
-        sol, st, nu, n_rows = _solve_step(program, ws, options, rounds)
+        sol, st, nu, n_rows = _solve_step(program, ws, options, rounds, atoms)
         rounds += 1
         stats.append(st)
         prediction = sol.prediction(program)

@@ -96,3 +96,13 @@ def test_bench_cells_run_as_a_dask_sweep(tmp_path):
     solved = [r for r in rows if r.get("status") == "optimal"]
     assert len(solved) == 2 and all(r["agreement"] < 1e-6 for r in solved)
     assert (tmp_path / "sweep" / "summary.csv").exists()
+
+
+def test_reuse_benchmark_compares_the_same_numbers():
+    """benchmarks.reuse times two ways of computing one thing: they must agree."""
+    from benchmarks.reuse import run
+
+    parts = run(samples=3000, patterns=64, blocks=8, repeat=1)
+    assert [p["part"].split(" ")[0] for p in parts] == ["pricing", "loss"]
+    for p in parts:
+        assert p["max_rel_diff"] < 1e-10 and p["before_s"] > 0 and p["now_s"] > 0

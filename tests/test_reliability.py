@@ -67,7 +67,7 @@ def test_solver_failure_is_retried_then_falls_back(monkeypatch):
 
     calls = []
 
-    def broken(program, pattern, sign, rows, options=None):
+    def broken(program, pattern, sign, rows, options=None, atoms=None):
         calls.append(options)
         raise SolverError("CLARABEL returned status 'solver_error' (injected)")
 
@@ -190,9 +190,9 @@ def test_a_large_certified_gap_is_retried(monkeypatch):
 
     real, bad = ws.solve_blocks_native, _perturbed(ws.solve_blocks_native)
 
-    def first_attempt_bad(program, pattern, sign, rows, options=None):
+    def first_attempt_bad(program, pattern, sign, rows, options=None, atoms=None):
         solve = real if "max_iter" in (options or {}) else bad
-        return solve(program, pattern, sign, rows, options)
+        return solve(program, pattern, sign, rows, options, atoms=atoms)
 
     monkeypatch.setattr(ws, "solve_blocks_native", first_attempt_bad)
     m = _greedy_monotone().fit(*_x_y())

@@ -180,8 +180,9 @@ def test_grade_on_implicit_patterns_equals_the_grade_on_the_dense_matrix(monkeyp
     assert implicit.relative_gap < 1e-6
 
 
-def _dense_compression(Zb, D, e, pattern, sign):
-    """The compression as it was: one QR of the whole n x (qB + 1) matrix [F, e]."""
+def _dense_compression(Zb, D, e, pattern, sign, atoms=None):
+    """The compression as it was: one QR of the whole n x (qB + 1) matrix [F, e] (of the samples,
+    whatever the atoms)."""
     F = block_features(Zb, D[:, pattern], np.asarray(sign, dtype=float))
     N = F.shape[1]
     R = np.linalg.qr(np.column_stack([F, e]), mode="r")
