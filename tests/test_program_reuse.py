@@ -11,7 +11,7 @@ import pytest
 
 from mgdl_convex.certificate import PatternRows, certify, program_rows
 from mgdl_convex.compression import block_features, compress_loss, loss_atoms
-from mgdl_convex.cones import cone_rows, pattern_kappa
+from mgdl_convex.cones import cone_rows, pattern_kappa, sample_orders
 from mgdl_convex.pattern_runs import pattern_runs
 from mgdl_convex.problems import feature_grade_program
 from mgdl_convex.working_set import WorkingSetOptions, solve_working_set
@@ -161,3 +161,27 @@ def test_runs_are_used_for_their_own_matrix_only(rng):
     assert np.array_equal(
         pattern_kappa(Zb, D, r, rows, runs=pattern_runs(other, order)), pattern_kappa(Zb, D, r, rows)
     )
+
+
+def test_grid_samples_use_their_first_line_order(rng):
+    """On a 2-D grid (several orders, :func:`sample_orders`) runs and atoms follow the first: the
+    grid's lines.  Shuffled rows, the same correlations and the same loss."""
+    g = np.linspace(0, 1, 60)
+    X = np.array([(a, b) for a in g for b in g])[rng.permutation(3600)]
+    Z = np.maximum(X @ rng.normal(size=(2, 5)) + rng.normal(size=5) * 0.3, 0.0)
+    Zb = np.column_stack([Z, np.ones(3600)])
+    D = Zb @ rng.normal(size=(6, 8)) >= 0  # a few switches per line of 60 samples
+    e = np.sin(3 * X[:, 0]) * X[:, 1]
+    orders = sample_orders(X)
+    assert orders.ndim == 2
+    runs = pattern_runs(D, orders)
+    assert runs is not None and np.array_equal(runs.perm, orders[0])
+    Zr = Zb * e[:, None]
+    assert np.allclose(runs.correlations(Zr), D.T.astype(float) @ Zr, rtol=0, atol=1e-12 * np.abs(Zr).sum())
+    atoms = loss_atoms(Zb, D, e, orders)
+    assert atoms is not None and atoms.Z.shape[0] < Zb.shape[0] / 2
+    pattern, sign = np.arange(0, 8, 2), rng.choice([-1.0, 1.0], 4)
+    F = block_features(Zb, D[:, pattern], sign)
+    F_loss, e_loss, const = compress_loss(Zb, D, e, pattern, sign, atoms=atoms)
+    X_ = rng.standard_normal(F.shape[1])
+    assert np.sum((F_loss @ X_ - e_loss) ** 2) + const == pytest.approx(np.sum((F @ X_ - e) ** 2), rel=1e-11)
