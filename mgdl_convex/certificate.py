@@ -62,8 +62,9 @@ class PatternRows(list):
     rows of every pattern (a list of index arrays, as :func:`~mgdl_convex.cones.cone_rows` gives
     them), ``runs``, the patterns as runs, which price them in O(n q)
     (:mod:`mgdl_convex.pattern_runs`), and ``atoms``, the training rows reduced on the stretches
-    where every pattern is constant (:func:`mgdl_convex.compression.loss_atoms`).  Either is
-    ``None`` where it would not pay (scattered samples)."""
+    where every pattern is constant (:func:`mgdl_convex.compression.loss_atoms`).  Each of
+    ``runs`` and ``atoms`` is ``None`` where it would not pay (scattered samples); both are
+    used only for the arrays they were computed from."""
 
     def __init__(self, rows, runs: PatternRuns | None, atoms: LossAtoms | None = None):
         super().__init__(rows)
@@ -74,8 +75,9 @@ class PatternRows(list):
 def program_rows(program: GradeProgram, order: np.ndarray | None):
     """Cone rows of every pattern, over the program's real rows only (virtual rows have no cone).
 
-    A list (:class:`PatternRows`, with the patterns' runs where every row is a real point) for
-    explicit patterns; the lazy rows of threshold patterns for those.
+    For explicit patterns where every row is a real point, a :class:`PatternRows` with the
+    patterns' runs and (unbounded programs only: bounds are per sample) the loss atoms; without
+    them for other explicit programs; the lazy rows of threshold patterns for those.
     """
     m = program.n_cone
     if m < program.n_points:
