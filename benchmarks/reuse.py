@@ -58,7 +58,7 @@ def run(samples: int, patterns: int, blocks: int, repeat: int) -> list[dict]:
     out.append({"part": "pricing (all patterns)", "before_s": t_old, "now_s": t_new, "once_s": t_runs,
                 "size": f"{runs.n_runs} runs for {prog.D.size} entries", "max_rel_diff": diff})
 
-    t_atoms, atoms = _best(lambda: loss_atoms(prog.Zb, prog.D, prog.e, order), 1)
+    t_atoms, atoms = _best(lambda: loss_atoms(prog.Zb, prog.e, runs), 1)
     pattern = rng.choice(prog.D.shape[1], blocks, replace=False)
     sign = rng.choice([-1.0, 1.0], blocks)
     t_new, c_new = _best(lambda: compress_loss(prog.Zb, prog.D, prog.e, pattern, sign, atoms=atoms), repeat)

@@ -85,10 +85,9 @@ def program_rows(program: GradeProgram, order: np.ndarray | None):
     rows = cone_rows(program.Zb, program.D, order)
     if not isinstance(program.D, np.ndarray):
         return rows
-    atoms = None
-    if not program.bounded and not program.extra_rows:
-        atoms = loss_atoms(program.Zb, program.D, program.e, order)
-    return PatternRows(rows, pattern_runs(program.D, order), atoms)
+    runs = pattern_runs(program.D, order)
+    atoms = None if program.bounded or program.extra_rows else loss_atoms(program.Zb, program.e, runs)
+    return PatternRows(rows, runs, atoms)
 
 
 def program_kappa(

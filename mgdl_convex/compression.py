@@ -27,8 +27,9 @@ squared conditioning):
    they are returned as they are.
 
 **Atoms: step 1 once per program.**  A grade's patterns stay the same along its regularization
-path, so its training rows are reduced once (:func:`loss_atoms`): an *atom* is a run of
-consecutive samples (along the curve or grid line) on which every pattern is constant, so it
+path, so its training rows are reduced once (:func:`loss_atoms`, from the patterns' runs of
+:mod:`mgdl_convex.pattern_runs`): an *atom* is a run of consecutive samples (along the curve
+or grid line) on which every pattern is constant, so it
 lies inside one mask group of every restricted program, and its rows reduce to its rank as in
 step 1.  Every restricted solve of the program then starts step 1 from the atoms' rows (a few
 thousand) instead of the n samples.
@@ -43,6 +44,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
+
+from .pattern_runs import PatternRuns
 
 __all__ = ["block_features", "compress_loss", "LossAtoms", "loss_atoms"]
 
@@ -169,29 +172,26 @@ class LossAtoms:
 MAX_ATOM_SHARE = 1 / 8
 
 
-def loss_atoms(Zb: np.ndarray, D: np.ndarray, e: np.ndarray, order: np.ndarray | None) -> LossAtoms | None:
-    """The atoms of a program's training rows along ``order`` (:class:`LossAtoms`), or ``None``
-    where they would not pay (more than ``MAX_ATOM_SHARE`` of the samples: scattered samples).
+def loss_atoms(Zb: np.ndarray, e: np.ndarray, runs: PatternRuns | None) -> LossAtoms | None:
+    """The atoms of a program's training rows (:class:`LossAtoms`), from its patterns' runs.
 
-    ``order``: one ordering of the rows or several (the first is used); ``None``: index order.
+    An atom ends wherever some pattern's run starts or ends, so the runs (read along the
+    samples' order, :func:`mgdl_convex.pattern_runs.pattern_runs`) give the atoms without
+    reading D again.  ``None`` without runs (scattered samples: atoms, at least as many as any
+    one pattern's runs, would not pay either) or with more than ``MAX_ATOM_SHARE`` n atoms.
     """
+    if runs is None or runs.shape[0] != Zb.shape[0] or e.shape != (Zb.shape[0],):
+        return None
     n = Zb.shape[0]
-    if not isinstance(D, np.ndarray) or D.shape[0] != n or e.shape != (n,) or n < 3:
-        return None
-    perm = np.arange(n) if order is None else np.asarray(order)
-    perm = perm[0] if perm.ndim == 2 else perm
-    if perm.shape != (n,):
-        return None
-    changes = np.zeros(n, dtype=bool)
+    changes = np.zeros(n + 1, dtype=bool)
+    changes[runs.starts] = changes[runs.ends] = True
     changes[0] = True
-    for start in range(0, n - 1, SAMPLE_CHUNK):  # D in chunks: no n x P temporary
-        stop = min(start + SAMPLE_CHUNK, n - 1)
-        changes[start + 1 : stop + 1] = np.any(D[perm[start + 1 : stop + 1]] != D[perm[start:stop]], axis=1)
-    atom = np.cumsum(changes) - 1
+    atom = np.cumsum(changes[:n]) - 1
     if atom[-1] + 1 > MAX_ATOM_SHARE * n:
         return None
+    perm = np.arange(n) if runs.perm is None else runs.perm
     rows, rhs, owner, const = _reduce_groups(Zb, e, perm, atom)
-    return LossAtoms(rows, rhs, perm[owner], const, (Zb, D, e))
+    return LossAtoms(rows, rhs, perm[owner], const, (Zb, runs.source, e))
 
 
 class _StreamedQR:
@@ -263,7 +263,7 @@ def compress_loss(
         return np.zeros((0, 0)), np.zeros(0), float(e @ e)
     stream = _StreamedQR(q, sign, row_chunk_bytes)
     if atoms is not None and atoms.describe(Zb, D, e):
-        Z, masks, r, c = _group_rows(atoms.Z, D[atoms.sample][:, pattern], atoms.e)
+        Z, masks, r, c = _group_rows(atoms.Z, D[np.ix_(atoms.sample, pattern)], atoms.e)
         stream.add(Z, masks, r)
         F_loss, e_loss, c2 = stream.result()
         return F_loss, e_loss, atoms.const + c + c2

@@ -38,12 +38,15 @@ class PatternRuns:
     as positions in ``perm`` (the samples' order; ``None``: their index order).  ``source`` is
     the matrix D itself: the runs are used for that very array only (:meth:`describe`)."""
 
-    shape: tuple[int, int]
     perm: np.ndarray | None
     column: np.ndarray
     starts: np.ndarray
     ends: np.ndarray
     source: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.source.shape
 
     def describe(self, D) -> bool:
         """Whether these are the runs of exactly this array (identity, not equality)."""
@@ -93,4 +96,4 @@ def pattern_runs(D: np.ndarray, order: np.ndarray | None = None) -> PatternRuns 
     column, position = np.nonzero(edges)  # by column, then position: a run's start, then its end
     if column.size // 2 > MAX_RUN_SHARE * n * P:
         return None
-    return PatternRuns((n, P), perm, column[0::2], position[0::2], position[1::2], D)
+    return PatternRuns(perm, column[0::2], position[0::2], position[1::2], D)

@@ -109,7 +109,7 @@ def _shuffled_curve_program(rng, n=900, shuffle=True):
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_atoms_give_the_loss_for_every_x_and_every_block_subset(shuffle, rng):
     Zb, D, e, order = _shuffled_curve_program(rng, shuffle=shuffle)
-    atoms = loss_atoms(Zb, D, e, order)
+    atoms = loss_atoms(Zb, e, pattern_runs(D, order))
     assert atoms is not None and atoms.Z.shape[0] < 0.25 * Zb.shape[0]
     # every atom is a run of samples on which all patterns agree: its rows carry that mask
     assert atoms.const >= 0
@@ -127,7 +127,7 @@ def test_atoms_give_the_loss_for_every_x_and_every_block_subset(shuffle, rng):
 def test_atoms_of_other_data_are_not_used(rng):
     """Atoms describe the arrays they came from: with another residual the samples are compressed."""
     Zb, D, e, order = _shuffled_curve_program(rng)
-    atoms = loss_atoms(Zb, D, e, order)
+    atoms = loss_atoms(Zb, e, pattern_runs(D, order))
     other = e + 1.0
     pattern, sign = np.arange(5), np.ones(5)
     F = block_features(Zb, D[:, pattern], sign)
@@ -140,7 +140,7 @@ def test_atoms_of_other_data_are_not_used(rng):
 def test_scattered_samples_get_no_atoms(rng):
     Zb = np.column_stack([rng.normal(size=(500, 4)), np.ones(500)])
     D = Zb @ rng.normal(size=(5, 40)) >= 0
-    assert loss_atoms(Zb, D, rng.normal(size=500), None) is None
+    assert loss_atoms(Zb, rng.normal(size=500), pattern_runs(D)) is None
 
 
 def test_bounded_programs_get_no_atoms():
@@ -178,7 +178,7 @@ def test_grid_samples_use_their_first_line_order(rng):
     assert runs is not None and np.array_equal(runs.perm, orders[0])
     Zr = Zb * e[:, None]
     assert np.allclose(runs.correlations(Zr), D.T.astype(float) @ Zr, rtol=0, atol=1e-12 * np.abs(Zr).sum())
-    atoms = loss_atoms(Zb, D, e, orders)
+    atoms = loss_atoms(Zb, e, pattern_runs(D, orders))
     assert atoms is not None and atoms.Z.shape[0] < Zb.shape[0] / 2
     pattern, sign = np.arange(0, 8, 2), rng.choice([-1.0, 1.0], 4)
     F = block_features(Zb, D[:, pattern], sign)
