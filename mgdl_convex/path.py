@@ -15,12 +15,17 @@ The path::
 is walked downwards, each solve warm-started from the working set of the
 previous one.  A beta is *good* when its solve is certified (relative gap <=
 1e-6) and uses at most W neurons (counted after near-duplicate blocks are merged,
-:mod:`mgdl_convex.grade`).  The walk stops at the first bad beta (or at
-the floor, which is taken if good); then ``refine`` bisection steps (geometric
-midpoints) between the last good and the first bad beta look for a smaller good
-one.  The grade is the smallest good beta found.  Three steps end within a factor
-``4^(1/8) ~ 1.19`` of the last bad beta; with two (1.41) grade 3 of Fang-Xu setting 1 once
-kept 21 neurons of its 32 and a loss above the published one.
+:mod:`mgdl_convex.grade`).  Near the width the step shrinks: from a good beta whose
+optimum already uses more than ``near * W`` neurons the next beta is ``sqrt(ratio)``
+times smaller, not ``ratio``.  (A quarter step from 25 neurons of 31 landed at 46-57 on the
+late grades of an 8-grade fangxu1 scheme: the widest and slowest solve of the grade, more
+than half its time, for a beta far below the answer.)  The walk stops at the first bad
+beta (or at the floor, which is taken if good); then bisection (geometric midpoints)
+between the smallest good and the largest bad beta found goes on until the two are
+within ``precision = 4^(1/8) ~ 1.19`` of each other: three midpoints after a quarter
+step, two after a half step.  The grade is the smallest good beta found.  (With a
+precision of 1.41, grade 3 of Fang-Xu setting 1 once kept 21 neurons of its 32 and a loss
+above the published one.)
 
 **Overflow.**  A restricted optimum with more than ``overflow * W`` non-zero
 blocks ends that beta's solve early and counts as bad.  This keeps the working
@@ -55,10 +60,11 @@ from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PathResult", "solve_path", "PATH_RATIO", "REFINE_STEPS", "OVERFLOW_FACTOR"]
+__all__ = ["PathResult", "solve_path", "PATH_RATIO", "NEAR_WIDTH", "PRECISION", "OVERFLOW_FACTOR"]
 
 PATH_RATIO = 0.25
-REFINE_STEPS = 3
+NEAR_WIDTH = 0.5
+PRECISION = 4 ** (1 / 8)
 OVERFLOW_FACTOR = 4
 
 
@@ -78,7 +84,8 @@ def solve_path(
     floor: float,
     width: int,
     ratio: float = PATH_RATIO,
-    refine: int = REFINE_STEPS,
+    precision: float = PRECISION,
+    near: float = NEAR_WIDTH,
     overflow: int = OVERFLOW_FACTOR,
     start: float | None = None,
 ) -> PathResult:
@@ -87,7 +94,11 @@ def solve_path(
     ``solve_at(beta, start, overflow_blocks)`` returns ``(outcome, attempts)`` with
     ``outcome.accurate``, ``outcome.neurons``, ``outcome.overflow`` and ``outcome.working_set``.
     ``start``: the first beta to try (default ``kappa * ratio``); from a bad one the walk goes up.
+    ``near``: the fraction of the width above which the walk steps by ``sqrt(ratio)``;
+    ``precision`` (> 1): how close the bisection brings the chosen beta to the bad one below it.
     """
+    if not (0 < ratio < 1 and precision > 1):
+        raise ValueError(f"the path needs 0 < ratio < 1 and precision > 1, got {ratio} and {precision}")
     if not (0 < floor < kappa):
         return PathResult(None, "", kappa, 0)
     steps = 0
@@ -108,7 +119,8 @@ def solve_path(
     if ok:  # down until bad (or the floor)
         good = found
         while beta > floor:
-            beta = max(beta * ratio, floor)
+            step = ratio if good[1].neurons <= near * width else math.sqrt(ratio)
+            beta = max(beta * step, floor)
             ok, found = try_beta(beta, good[1].working_set)
             if not ok:
                 bad = found
@@ -125,7 +137,7 @@ def solve_path(
             bad = found
     if bad is not None:
         hi, lo = (good[0] if good is not None else kappa), bad[0]
-        for _ in range(refine):
+        while hi > lo * precision * (1 + 1e-9):
             mid = math.sqrt(hi * lo)
             ok, found = try_beta(mid, good[1].working_set if good is not None else None)
             if ok:
