@@ -296,7 +296,15 @@ def _solve_working_set(program, settings, ctx, start, overflow_blocks):
     res = solve_working_set(program, options, ctx.order, rows=ctx.rows, initial_kappa=ctx.initial_kappa, start=start)
     info = res.info
     if not (info.converged or info.capped or info.overflow):
-        logger.warning("working set stopped after %d rounds without converging; see the certificate", info.rounds)
+        if overflow_blocks is None:
+            logger.warning("working set stopped after %d rounds without converging; see the certificate", info.rounds)
+        else:  # a step of the path: kept only if its certificate proves it optimal, so nothing for the user to do
+            logger.info(
+                "path step at beta %.3g: working set stopped after %d rounds without converging "
+                "(the step counts only if certified)",
+                program.beta,
+                info.rounds,
+            )
     return res.solution, res.nu, res.stats, info.rounds, info.capped, res.working_set, info.overflow
 
 

@@ -106,3 +106,15 @@ def test_reuse_benchmark_compares_the_same_numbers():
     assert [p["part"].split(" ")[0] for p in parts] == ["pricing", "loss"]
     for p in parts:
         assert p["max_rel_diff"] < 1e-10 and p["before_s"] > 0 and p["now_s"] > 0
+
+
+def test_theorem_bench_times_a_run_that_stops_at_eps_before_its_monitor(monkeypatch):
+    """A run that reaches eps stops before the monitor sees its last grade: that grade is timed
+    all the same (it used to raise IndexError and lose the cell)."""
+    import benchmarks.theorem as theorem
+
+    monkeypatch.setattr(theorem, "LEVELS", (0.5, 0.3))  # eps = 0.3 sup |f|: reached at grade 1
+    row = theorem.run("kink", "plain", grades=3, fit_budget=600.0)
+    assert row["grades"] == 1 and row["stop"].startswith("certified sup")
+    assert row["grades_to_0.3"] == 1 and 0 < row["time_to_0.3"] == row["fit_s"]
+    assert row["final_sup_rel"] <= 0.3

@@ -96,3 +96,31 @@ def test_a_path_that_could_not_end_is_refused(bad):
     with pytest.raises(ValueError, match="the path needs"):
         solve_path(solve_at, KAPPA, FLOOR, WIDTH, **bad)
     assert calls == []
+
+
+def test_an_unconverged_path_step_is_logged_as_a_step_a_plain_solve_as_a_warning(monkeypatch, caplog):
+    """A path step that stops short of convergence is kept only if certified: no warning for the
+    user to act on.  The same stop in a solve at the floor (greedy mode) is the grade: a warning."""
+    import logging
+    from dataclasses import replace
+
+    import numpy as np
+
+    from mgdl_convex import MultigradeRegressor, grade
+    from mgdl_convex.solvers import SolverInaccurateWarning
+
+    options = grade._ws_options
+    monkeypatch.setattr(grade, "_ws_options", lambda *a, **k: replace(options(*a, **k), max_rounds=1))
+    x = np.linspace(0.0, 1.0, 40)[:, None]
+    y = np.sin(2 * np.pi * x[:, 0]) + 0.3 * np.sin(12 * np.pi * x[:, 0])
+
+    def stops():
+        return [(r.levelno, r.getMessage()) for r in caplog.records if "without converging" in r.getMessage()]
+
+    with caplog.at_level(logging.INFO, logger="mgdl_convex.grade"):
+        MultigradeRegressor(n_grades=1, width=6, width_mode="exact").fit(x, y)
+    assert stops() and all(level == logging.INFO and text.startswith("path step at beta") for level, text in stops())
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="mgdl_convex.grade"), pytest.warns(SolverInaccurateWarning):
+        MultigradeRegressor(n_grades=1, width=40, width_mode="greedy").fit(x, y)
+    assert stops() and all(level == logging.WARNING for level, _ in stops())
