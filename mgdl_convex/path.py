@@ -14,18 +14,19 @@ The path::
 
 is walked downwards, each solve warm-started from the working set of the
 previous one.  A beta is *good* when its solve is certified (relative gap <=
-1e-6) and uses at most W neurons (counted after near-duplicate blocks are merged,
-:mod:`mgdl_convex.grade`).  Near the width the step shrinks: from a good beta whose
+1e-6) and uses at most W neurons (a count above W is re-counted after near-duplicate blocks
+are merged, :mod:`mgdl_convex.grade`).  Near the width the step shrinks: from a good beta whose
 optimum already uses more than ``near * W`` neurons the next beta is ``sqrt(ratio)``
 times smaller, not ``ratio``.  (A quarter step from 25 neurons of 31 landed at 46-57 on the
 late grades of an 8-grade fangxu1 scheme: the widest and slowest solve of the grade, more
-than half its time, for a beta far below the answer.)  The walk stops at the first bad
-beta (or at the floor, which is taken if good); then bisection (geometric midpoints)
-between the smallest good and the largest bad beta found goes on until the two are
-within ``precision = 4^(1/8) ~ 1.19`` of each other: three midpoints after a quarter
-step, two after a half step.  The grade is the smallest good beta found.  (With a
-precision of 1.41, grade 3 of Fang-Xu setting 1 once kept 21 neurons of its 32 and a loss
-above the published one.)
+than half its time, for a beta far below the answer.  A count of at most W is not merged,
+so it can overstate the optimum's width; the walk then takes a half step where a quarter
+would do, which costs one narrow solve.)  The walk stops at the first bad beta (or at the
+floor, which is taken if good); then bisection (geometric midpoints) between the smallest good
+and the largest bad beta found goes on until the two are within ``precision = 4^(1/8) ~ 1.19``
+of each other: three midpoints after a quarter step, two after a half step.  The grade is the
+smallest good beta found.  (With a precision of 1.41, grade 3 of Fang-Xu setting 1 once kept 21
+neurons of its 32 and a loss above the published one.)
 
 **Overflow.**  A restricted optimum with more than ``overflow * W`` non-zero
 blocks ends that beta's solve early and counts as bad.  This keeps the working
