@@ -387,12 +387,14 @@ class MultigradeRegressor:
             if self.target_fingerprints_ is not None:
                 self.target_fingerprints_.append(target_fingerprint(y))
             self._report(result)
-            if sup_f is not None and result.sup_upper <= self.eps * sup_f[1]:
+            reached = sup_f is not None and result.sup_upper <= self.eps * sup_f[1]
+            stop = monitor is not None and monitor(k + 1, result, self)  # every grade, the one at eps included
+            if reached:
                 self.stop_reason_ = (
                     f"certified sup |e_{k + 1}| <= {result.sup_upper:.3e} <= eps sup |f| = {self.eps * sup_f[1]:.3e}"
                 )
                 break
-            if monitor is not None and monitor(k + 1, result, self):
+            if stop:
                 self.stop_reason_ = f"monitor stopped after grade {k + 1}"
                 break
             if result.loss_after <= self.tol:

@@ -108,9 +108,9 @@ def test_reuse_benchmark_compares_the_same_numbers():
         assert p["max_rel_diff"] < 1e-10 and p["before_s"] > 0 and p["now_s"] > 0
 
 
-def test_theorem_bench_times_a_run_that_stops_at_eps_before_its_monitor(monkeypatch):
-    """A run that reaches eps stops before the monitor sees its last grade: that grade is timed
-    all the same (it used to raise IndexError and lose the cell)."""
+def test_theorem_bench_times_a_run_that_stops_at_eps(monkeypatch):
+    """A run that reaches eps is timed at its last grade too (the model used to stop at eps
+    before calling the monitor, and the benchmark raised IndexError and lost the cell)."""
     import benchmarks.theorem as theorem
 
     monkeypatch.setattr(theorem, "LEVELS", (0.5, 0.3))  # eps = 0.3 sup |f|: reached at grade 1

@@ -83,6 +83,18 @@ def test_monitor_is_an_argument_of_fit_and_can_stop_the_run():
     assert "monitor" not in inspect.signature(MultigradeRegressor).parameters
 
 
+
+def test_the_monitor_sees_every_grade_the_one_that_reaches_eps_included():
+    """A run that stops at eps still shows its last grade to the monitor (a checkpointing or timing
+    monitor would otherwise miss the very grade that finished the run)."""
+    from mgdl_convex import get_target
+
+    seen = []
+    m = MultigradeRegressor(n_grades=3, width=8, eps=0.3)
+    m.fit_target(get_target("kink"), samples=64, monitor=lambda k, result, model: seen.append(k) or False)
+    assert m.stop_reason_.startswith("certified sup")
+    assert seen == list(range(1, len(m.grades_) + 1))
+
 def test_cross_val_score_and_grid_search_run():
     X, y = _data()
     cv = KFold(3, shuffle=True, random_state=0)
