@@ -33,7 +33,7 @@ from flint import arb
 
 from .balls import Enclosure, abs_ball, hull, lower_float, pow_ball, upper_float
 from .bounds1d import mean_value_valid
-from .network import approximant_forms, grade_output_bounds
+from .network import box_forms, grade_output_bounds
 from .progress import emit
 from .searches import Counterexample, MonotoneSearch, SupSearch
 
@@ -71,11 +71,11 @@ def _as_box(box: tuple) -> tuple[tuple[float, float], ...]:
 
 
 def _evaluate(layers, boxes, grades):
-    """Forms on the boxes and at their centres, for the given grades."""
+    """Forms (:class:`~proofs_check.network.GradeForms`) on the boxes and at their centres, for the given grades."""
     d = len(boxes[0]) // 2
     arr = np.array(boxes, dtype=float).reshape(-1, 2 * d)
-    on_box, c, h = approximant_forms(layers, arr[:, :d], arr[:, d:], grades)
-    at_c, _, _ = approximant_forms(layers, c, c, grades)
+    on_box, c, h = box_forms(layers, arr[:, :d], arr[:, d:], grades)
+    at_c, _, _ = box_forms(layers, c, c, grades)
     return on_box, at_c, c, h, arr
 
 
@@ -121,8 +121,9 @@ def sup_abs_nd(layers, target, domain, grade: int, rtol: float = 1e-4, max_boxes
         on_box, at_c, c, h, arr = _evaluate(layers, batch, {grade})
         d = arr.shape[1] // 2
         for i, box in enumerate(batch):
-            enc = _residual_enclosure(target, _arb_form(on_box[grade], i), c[i], h[i], arr[i, :d], arr[i, d:])
-            low = lower_float(abs_ball(_centre_residual(target, _arb_form(at_c[grade], i), c[i])))
+            form = _arb_form(on_box[grade].approximant, i)
+            enc = _residual_enclosure(target, form, c[i], h[i], arr[i, :d], arr[i, d:])
+            low = lower_float(abs_ball(_centre_residual(target, _arb_form(at_c[grade].approximant, i), c[i])))
             if low > L or worst is None:
                 L, worst = max(low, L), tuple(map(float, c[i]))
             counter += 1
@@ -150,7 +151,7 @@ def prove_monotone_nd(
 ) -> MonotoneSearch:
     """Prove ``|e_k| <= |e_(k-1)|`` on the domain, or find certified counterexamples.
 
-    On a box, with ``g = G_k - G_(k-1)`` enclosed (the tighter ends of the forms' difference and of
+    On a box, with ``g = G_k - G_(k-1)`` enclosed (the tighter ends of grade k's output form and of
     the grade's neuron intervals, whose lower end 0 is exact): the claim ``g (g - 2 e_(k-1)) <= 0``
     holds if g is identically 0, or ``0 <= g <= 2 e_(k-1)``, or ``2 e_(k-1) <= g <= 0`` on the box.  A
     box whose centre violates the claim yields a counterexample there and is not split further;
@@ -166,19 +167,19 @@ def prove_monotone_nd(
         d = arr.shape[1] // 2
         out_lo, out_hi = grade_output_bounds(layers, arr[:, :d], arr[:, d:], grade)
         for i, box in enumerate(batch):
-            e_prev_c = _centre_residual(target, _arb_form(at_c[grade - 1], i), c[i])
-            e_cur_c = _centre_residual(target, _arb_form(at_c[grade], i), c[i])
+            e_prev_c = _centre_residual(target, _arb_form(at_c[grade - 1].approximant, i), c[i])
+            e_cur_c = _centre_residual(target, _arb_form(at_c[grade].approximant, i), c[i])
             excess = abs_ball(e_cur_c) - abs_ball(e_prev_c)
             if excess > 0:
                 found.append(Counterexample(tuple(map(float, c[i])), lower_float(excess)))
                 if stop_at_first:
                     return MonotoneSearch(grade, tuple(found), (), boxes)
                 continue
-            P, pb, pr = prev = _arb_form(on_box[grade - 1], i)
-            Q, qb, qr = _arb_form(on_box[grade], i)
-            spread = sum((abs_ball(q - p) * arb(hj) for q, p, hj in zip(Q, P, h[i])), arb(0)) + qr + pr
-            g_lo = max(lower_float((qb - pb) - spread), out_lo[i])  # two enclosures of g: keep both ends' best
-            g_hi = min(upper_float((qb - pb) + spread), out_hi[i])
+            prev = _arb_form(on_box[grade - 1].approximant, i)
+            Q, qb, qr = _arb_form(on_box[grade].increment, i)
+            spread = sum((abs_ball(q) * arb(hj) for q, hj in zip(Q, h[i])), arb(0)) + qr
+            g_lo = max(lower_float(qb - spread), out_lo[i])  # two enclosures of g: keep both ends' best
+            g_hi = min(upper_float(qb + spread), out_hi[i])
             if g_lo >= 0 and g_hi <= 0:  # g is identically zero on the box
                 continue
             twice_e = 2 * _residual_enclosure(target, prev, c[i], h[i], arr[i, :d], arr[i, d:])
@@ -316,10 +317,11 @@ class LpEnclosureND:
         self._push(root, res)
 
     def _evaluate(self, batch):
-        on_box, _, c, _, arr = _evaluate(self.layers, batch, {self.grade})
+        k = self.grade
+        on_box, _, c, _, arr = _evaluate(self.layers, batch, {k})
         d = arr.shape[1] // 2
         return [
-            (box, _box_lp(self.target, _arb_form(on_box[self.grade], i), c[i], arr[i, :d], arr[i, d:], self.ps))
+            (box, _box_lp(self.target, _arb_form(on_box[k].approximant, i), c[i], arr[i, :d], arr[i, d:], self.ps))
             for i, box in enumerate(batch)
         ]
 

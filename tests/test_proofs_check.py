@@ -250,6 +250,46 @@ def test_2d_affine_forms_contain_the_network_on_random_boxes(rng):
     assert stable.any()  # some small boxes hold no unstable neuron: a thin, exact-ish form
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_3d_forms_of_the_approximant_and_of_each_grade_contain_the_network(seed):
+    """Random 4-grade 3-D schemes (weights of either sign, many neurons unstable on large boxes): the
+    forms of G_k and of grade k's own output g_k contain the forward pass at random points of each box."""
+    from proofs_check.network import box_forms
+
+    rng = np.random.default_rng(seed)
+    layers, q = [], 4
+    for _ in range(4):
+        layers.append(GradeLayer(hidden=rng.standard_normal((q, 8)), readout=rng.standard_normal(8)))
+        q = 9
+    lo = rng.random((200, 3)) * 0.8
+    hi = lo + np.array([0.2, 1e-2, 1e-4, 0.0])[np.arange(200) % 4, None] * rng.random((200, 3))
+    forms, c, _ = box_forms(layers, lo, hi, {0, 1, 2, 3, 4})
+    for _ in range(20):
+        x = lo + rng.random(lo.shape) * (hi - lo)
+        staged = staged_outputs(layers, x)
+        for k in range(5):
+            g_k = staged[k] - staged[max(k - 1, 0)]
+            for F, value in ((forms[k].approximant, staged[k]), (forms[k].increment, g_k)):
+                affine = np.einsum("bd,bd->b", F.A[:, 0, :], x - c) + F.b[:, 0]
+                assert np.all(np.abs(value - affine) <= F.r[:, 0] + 1e-12)
+
+
+def test_two_paths_from_one_relaxed_neuron_cancel_in_the_forms():
+    """Grade 2 reads grade 1's kink relu(x) through two neurons that are always on and subtracts them:
+    g_2 = (z + 1) - (z + 2) = -1.  Each neuron's form carries the relaxation of z, but with one error
+    symbol per relaxed neuron the two copies cancel, so on a box across the kink g_2's form is exact up
+    to rounding, and G_2 = relu(x) - 1 is as wide as G_1 and no wider (an interval radius doubles it)."""
+    from proofs_check.network import box_forms
+
+    kink = GradeLayer(hidden=np.array([[1.0], [0.0]]), readout=np.array([1.0]))  # z = relu(x), g_1 = z
+    twins = GradeLayer(hidden=np.array([[1.0, 1.0], [1.0, 2.0]]), readout=np.array([1.0, -1.0]))
+    forms, _, _ = box_forms([kink, twins], np.array([[-0.5]]), np.array([[0.5]]), {1, 2})
+    assert forms[1].approximant.r[0, 0] > 0.1  # the kink itself is relaxed on this box
+    g2 = forms[2].increment
+    assert abs(g2.b[0, 0] + 1) < 1e-12 and abs(g2.A[0, 0, 0]) < 1e-12 and g2.r[0, 0] < 1e-12
+    assert forms[2].approximant.r[0, 0] <= forms[1].approximant.r[0, 0] * (1 + 1e-9)
+
+
 def test_2d_lp_enclosures_contain_known_integrals():
     """int |f|^2 of osc2d over the unit square is exactly 3/8; a trained grade's against a fine quadrature."""
     from proofs_check.boundsnd import LpEnclosureND
