@@ -36,11 +36,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .compression import LossAtoms, loss_atoms
-from .cones import cone_rows, pattern_kappa
+from .cones import EntryRows, cone_rows, pattern_kappa
 from .pattern_runs import PatternRuns, pattern_runs
 from .program import BlockSolution, GradeProgram, effective_residual
 
-__all__ = ["GradeCertificate", "PatternRows", "certify", "max_kappa", "program_kappa", "program_rows"]
+__all__ = ["GradeCertificate", "PatternRows", "certify", "entry_rows", "max_kappa", "program_kappa", "program_rows"]
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,23 @@ class PatternRows(list):
     (:mod:`mgdl_convex.pattern_runs`), and ``atoms``, the training rows reduced on the stretches
     where every pattern is constant (:func:`mgdl_convex.compression.loss_atoms`).  Each of
     ``runs`` and ``atoms`` is ``None`` where it would not pay (scattered samples); both are
-    used only for the arrays they were computed from."""
+    used only for the arrays they were computed from.  ``entry``: the rows a block of each pattern
+    enters a restricted program with (:class:`~mgdl_convex.cones.EntryRows`; ``None``: all of them).
+    ``supports``: where each pattern's cone projection starts the next time it is priced (filled
+    by :func:`~mgdl_convex.cones.pattern_kappa`; it changes the work, never a price)."""
 
-    def __init__(self, rows, runs: PatternRuns | None, atoms: LossAtoms | None = None):
+    def __init__(self, rows, runs: PatternRuns | None, atoms: LossAtoms | None = None, entry: EntryRows | None = None):
         super().__init__(rows)
         self.runs = runs
         self.atoms = atoms
+        self.entry = entry
+        self.supports: dict = {}
+
+
+def entry_rows(rows, i: int) -> np.ndarray:
+    """The cone rows a block of pattern i enters a restricted program with (all of ``rows[i]`` by default)."""
+    entry = rows.entry if isinstance(rows, PatternRows) else None
+    return rows[i] if entry is None else entry[i]
 
 
 def program_rows(program: GradeProgram, order: np.ndarray | None):
@@ -87,7 +98,8 @@ def program_rows(program: GradeProgram, order: np.ndarray | None):
         return rows
     runs = pattern_runs(program.D, order)
     atoms = None if program.bounded or program.extra_rows else loss_atoms(program.Zb, program.e, runs)
-    return PatternRows(rows, runs, atoms)
+    entry = EntryRows(program.D, rows, order) if order is not None and np.ndim(order) == 2 else None
+    return PatternRows(rows, runs, atoms, entry)
 
 
 def program_kappa(
@@ -97,9 +109,10 @@ def program_kappa(
     the program's n training rows, whatever its other rows."""
     scale = program.n_points / program.n
     if program.narrow is None or not program.narrow.any():
-        runs = rows.runs if isinstance(rows, PatternRows) else None
+        runs, supports = (rows.runs, rows.supports) if isinstance(rows, PatternRows) else (None, None)
         return pattern_kappa(
-            program.Zb, program.D, r * scale, rows, threshold=threshold, candidates=candidates, runs=runs
+            program.Zb, program.D, r * scale, rows, threshold=threshold, candidates=candidates, runs=runs,
+            supports=supports,
         )
     # narrow blocks: the cone and the correlation of the sub-input their neurons read
     out = np.full((program.n_patterns, 2), np.nan)

@@ -9,8 +9,10 @@ Each round is a sequence of named steps:
 1. **Solve** the program restricted to the working set (:func:`solve_blocks`).
 2. **Add rows.**  Per pattern the solver sees the rows of
    :func:`mgdl_convex.cones.pattern_rows` (all rows unless the samples lie along
-   a 1-D curve).  The kept blocks are checked against *every* row of their cone;
-   a violated row is added and the program solved again.
+   a 1-D curve or a grid); on a grid in two or more dimensions a block enters
+   with only those next to its split (:class:`mgdl_convex.cones.EntryRows`).
+   The kept blocks are checked against *every* row of their cone; a violated
+   row is added and the program solved again.
 3. **Price** every block left out with the effective residual ``r - nu`` (the
    residual on the training rows, corrected by the bounds' multipliers nu where
    there are bounds; see :func:`mgdl_convex.program.bound_multipliers`).  By the
@@ -60,7 +62,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from .certificate import PatternRows, program_kappa, program_rows
+from .certificate import PatternRows, entry_rows, program_kappa, program_rows
 from .clarabel_native import solve_blocks_native
 from .compression import LossAtoms
 from .faults import GradeTimeLimit
@@ -128,7 +130,7 @@ class WorkingSet:
         """Add blocks given as ``2 i`` (v_i) or ``2 i + 1`` (w_i)."""
         self.pattern = np.concatenate([self.pattern, blocks // 2])
         self.sign = np.concatenate([self.sign, np.where(blocks % 2 == 0, 1.0, -1.0)])
-        self.rows += [base_rows[i] for i in blocks // 2]
+        self.rows += [entry_rows(base_rows, i) for i in blocks // 2]
 
     def block_ids(self) -> np.ndarray:
         return 2 * self.pattern + (self.sign < 0)
@@ -329,7 +331,7 @@ def _nonzero(program: GradeProgram, sol: BlockSolution, rtol: float) -> np.ndarr
 def _initial_working_set(program, options, base_rows, initial_kappa, restrict_to, start) -> tuple[WorkingSet, float]:
     if restrict_to is not None:
         pattern, sign = (np.asarray(a) for a in restrict_to)
-        return WorkingSet(pattern, np.asarray(sign, dtype=float), [base_rows[i] for i in pattern]), 0.0
+        return WorkingSet(pattern, np.asarray(sign, dtype=float), [entry_rows(base_rows, i) for i in pattern]), 0.0
     if start is not None:
         return start.copy(), 0.0
     t0 = time.perf_counter()

@@ -179,3 +179,62 @@ def test_bounded_working_set_equals_an_independent_direct_solve(ratio):
     cert = certify(prog, sol, nu, complete=True, order=np.argsort(x))
     assert -1e-7 <= cert.relative_gap < 1e-6
     assert cert.dual <= direct.objective(prog) + 1e-9
+
+
+def _grid_feature_grade(side=14, width=6, n_patterns=40, beta=2e-3, seed=3):
+    """A grade on the features of a random ReLU layer over a side x side grid of [0, 1]^2."""
+    rng = np.random.default_rng(seed)
+    g = np.linspace(0.0, 1.0, side)
+    X = np.array([[a, b] for a in g for b in g])
+    Z = np.maximum(np.column_stack([X, np.ones(len(X))]) @ rng.standard_normal((3, width)), 0.0)
+    Zb = np.column_stack([Z, np.ones(len(X))])
+    e = np.sin(4 * X[:, 0]) * np.cos(3 * X[:, 1])
+    return GradeProgram(Zb=Zb, e=e, D=sample_patterns(Zb, n_patterns, rng).D, beta=beta), X
+
+
+def test_boundary_rows_are_the_rows_with_a_neighbour_across_the_split():
+    """Brute force on a grid: a row is kept iff a sample next to it on a grid line or diagonal is on the other side."""
+    from mgdl_convex.cones import boundary_rows, sample_orders
+
+    side = 9
+    prog, X = _grid_feature_grade(side=side)
+    ij = np.rint(X * (side - 1)).astype(int)
+    steps = [(1, 0), (0, 1), (1, 1), (1, -1)]
+    for i in range(prog.n_patterns):
+        col = prog.D[:, i]
+        rows = np.arange(prog.n)[::2]  # any subset of rows: the function only filters them
+        got = boundary_rows(col, rows, sample_orders(X))
+        want = []
+        for j in rows:
+            for di, dj in steps:
+                for s in (1, -1):
+                    a, b = ij[j, 0] + s * di, ij[j, 1] + s * dj
+                    if 0 <= a < side and 0 <= b < side and col[a * side + b] != col[j]:
+                        want.append(j)
+                        break
+                else:
+                    continue
+                break
+        # a lexsorted ordering also joins the end of one grid line to the start of the next: extra rows, never fewer
+        assert set(want) <= set(got.tolist())
+
+
+def test_grid_blocks_enter_with_their_boundary_rows_and_reach_the_direct_optimum():
+    """On a 2-D grid a block enters the restricted program with the rows next to its split only; rows its
+    solution violates join later, so the optimum is the direct program's and every row of every cone holds."""
+    from mgdl_convex.certificate import program_rows
+    from mgdl_convex.cones import sample_orders
+
+    prog, X = _grid_feature_grade(width=8)  # seed 3: its optimum violates rows it did not enter with
+    order = sample_orders(X)
+    rows = program_rows(prog, order)
+    assert rows.entry is not None
+    assert sum(len(rows.entry[i]) for i in range(prog.n_patterns)) < 0.8 * sum(len(r) for r in rows)
+    direct, _, _ = solve_direct(prog, "CLARABEL", TIGHT)
+    ws, _, info, nu = _ws(prog, order)
+    assert info.converged and info.rows_added > 0  # rows joined (without them the cones are violated by 0.04)
+    assert ws.objective(prog) == pytest.approx(direct.objective(prog), rel=1e-6)
+    assert ws.cone_violation(prog) < 1e-6
+    assert info.rows < sum(len(rows[i]) for i in ws.pattern) + ws.n_blocks * (prog.q + 1)  # fewer rows than all
+    cert = certify(prog, ws, nu, complete=False, order=order)
+    assert -1e-7 <= cert.relative_gap < 1e-6

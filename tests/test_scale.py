@@ -127,6 +127,37 @@ def test_projection_by_row_generation_equals_nnls_on_every_row(rng):
         assert np.all(G @ p >= -1e-9 * np.linalg.norm(G, axis=1) * np.linalg.norm(c))
 
 
+def test_a_projection_started_from_any_rows_equals_the_cold_one(rng):
+    """A warm start (the support of an earlier projection, or any rows at all, even wrong ones) only
+    chooses where the row generation begins: the projection is the same."""
+    from mgdl_convex.cones import project_to_cone
+
+    for _ in range(100):
+        q, m = int(rng.integers(3, 10)), int(rng.integers(40, 400))
+        G = rng.standard_normal((m, q))
+        G[:, -1] = np.abs(G[:, -1]) + 0.1
+        c = 3 * rng.standard_normal(q)
+        cold = project_to_cone(c, G)
+        start = rng.choice(m, size=int(rng.integers(0, 30)), replace=False)
+        warm = project_to_cone(c, G, start)
+        np.testing.assert_allclose(warm, cold, rtol=1e-9, atol=1e-10 * np.linalg.norm(c))
+
+
+def test_pattern_kappa_with_remembered_supports_equals_a_fresh_pricing(rng):
+    """Prices of a sequence of residuals, each pricing starting from the supports the last one left,
+    equal pricings from scratch; the supports are kept for every projected pattern."""
+    Zb = np.column_stack([rng.standard_normal((300, 5)), np.ones(300)])
+    D = Zb @ rng.standard_normal((6, 40)) >= 0
+    rows = [np.arange(300)] * 40
+    supports = {}
+    r = rng.standard_normal(300)
+    for _ in range(4):
+        warm = pattern_kappa(Zb, D, r, rows, supports=supports)
+        np.testing.assert_allclose(warm, pattern_kappa(Zb, D, r, rows), rtol=1e-9, atol=1e-12)
+        r = r + 0.1 * rng.standard_normal(300)
+    assert supports and all(isinstance(v, np.ndarray) for v in supports.values())
+
+
 def test_threshold_patterns_refuse_a_foreign_grade_input(rng):
     x = rng.uniform(0, 1, 10)
     T = ThresholdPatterns(x)
