@@ -153,9 +153,6 @@ class EntryRows:
             self._cache[i] = boundary_rows(self.D[:, i], self.rows[i], self.order)
         return self._cache[i]
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
 
 def cone_rows(Zb: np.ndarray, D: np.ndarray | ThresholdPatterns, order: np.ndarray | None):
     """:func:`pattern_rows` for every pattern (columns of D): a list, or a lazy sequence for threshold patterns."""

@@ -457,3 +457,47 @@ def test_1d_lp_enclosures_are_refined_only_where_neighbouring_grades_overlap():
     for k, shift in enumerate((0.0, 3.0, 3.001)):
         exact = np.sqrt(np.mean((f - shift) ** 2))
         assert lps[k][2].lower - 1e-6 <= exact <= lps[k][2].upper + 1e-6
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e308])
+def test_3d_forms_with_a_non_finite_or_huge_weight_fail_closed(bad):
+    """Attack on the error symbols: a NaN, infinite or overflowing weight in grade 2 must not vanish into
+    a symbol column (NaN compares False everywhere): the sup of e_2 is unbounded; a huge finite weight gives a
+    huge sup that still contains the brute-force maximum; C1 is never proved."""
+    from proofs_check.boundsnd import prove_monotone_nd, sup_abs_nd
+
+    rng = np.random.default_rng(5)
+    g1 = GradeLayer(hidden=rng.standard_normal((4, 6)), readout=rng.standard_normal(6))
+    H = rng.standard_normal((7, 6))
+    H[2, 3] = bad
+    g2 = GradeLayer(hidden=H, readout=rng.standard_normal(6))
+    domain = [(0.0, 1.0)] * 3
+    target = get_target("osc3d")
+    sup = sup_abs_nd([g1, g2], target, domain, 2, rtol=1e-3, max_boxes=2000)
+    if math.isfinite(bad):
+        grid = np.array(list(np.ndindex(9, 9, 9))) / 8.0
+        brute = np.max(np.abs(target(grid) - staged_outputs([g1, g2], grid)[2]))
+        assert brute <= sup.enclosure.upper * (1 + 1e-9)  # the grid is below the sup, never above
+    else:
+        assert not sup.enclosure.bounded or sup.enclosure.upper == math.inf
+    assert prove_monotone_nd([g1, g2], target, domain, 2, max_boxes=2000).status != "proved"
+
+
+def test_3d_forms_contain_the_network_on_boxes_whose_faces_lie_on_kinks():
+    """Kinks exactly on box faces and through box centres (grade 1 folds at x_1 = 1/2 and x_2 = 1/4;
+    grade 2 reads the folds): the forms contain the forward pass at the faces, corners and centres."""
+    from proofs_check.network import box_forms
+
+    g1 = GradeLayer(hidden=np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [-0.5, -0.25]]), readout=np.array([1.0, -1.0]))
+    g2 = GradeLayer(hidden=np.array([[2.0, -1.0], [1.0, 3.0], [0.5, 0.5]]), readout=np.array([1.5, -2.0]))
+    layers = [g1, g2]
+    lo = np.array([[0.5, 0.25, 0.0], [0.25, 0.0, 0.0], [0.5, 0.125, 0.5], [0.0, 0.0, 0.0]])
+    hi = np.array([[0.75, 0.5, 1.0], [0.75, 0.5, 1.0], [0.5, 0.375, 0.5], [1.0, 1.0, 1.0]])
+    forms, c, _ = box_forms(layers, lo, hi, {1, 2})
+    corners = [np.where(np.array(bits)[None, :], hi, lo) for bits in np.ndindex(2, 2, 2)]
+    for x in [*corners, c, (lo + c) / 2]:
+        staged = staged_outputs(layers, x)
+        for k in (1, 2):
+            for F, value in ((forms[k].approximant, staged[k]), (forms[k].increment, staged[k] - staged[k - 1])):
+                affine = np.einsum("bd,bd->b", F.A[:, 0, :], x - c) + F.b[:, 0]
+                assert np.all(np.abs(value - affine) <= F.r[:, 0] + 1e-12)
