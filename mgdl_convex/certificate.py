@@ -108,27 +108,11 @@ def program_kappa(
     """:func:`~mgdl_convex.cones.pattern_kappa` of ``r`` (one value per row of the program), normalised by
     the program's n training rows, whatever its other rows."""
     scale = program.n_points / program.n
-    if program.narrow is None or not program.narrow.any():
-        runs, supports = (rows.runs, rows.supports) if isinstance(rows, PatternRows) else (None, None)
-        return pattern_kappa(
-            program.Zb, program.D, r * scale, rows, threshold=threshold, candidates=candidates, runs=runs,
-            supports=supports,
-        )
-    # narrow blocks: the cone and the correlation of the sub-input their neurons read
-    out = np.full((program.n_patterns, 2), np.nan)
-    cols = list(program.narrow_cols)
-    for family, Z in ((~program.narrow, program.Zb), (program.narrow, program.Zb[:, cols])):
-        idx = np.flatnonzero(family)
-        if idx.size == 0:
-            continue
-        local = None
-        if candidates is not None:
-            local = np.flatnonzero(np.isin(idx, candidates))
-            if local.size == 0:
-                continue
-        sub_rows = [rows[i] for i in idx]
-        out[idx] = pattern_kappa(Z, program.D[:, idx], r * scale, sub_rows, threshold=threshold, candidates=local)
-    return out
+    runs, supports = (rows.runs, rows.supports) if isinstance(rows, PatternRows) else (None, None)
+    return pattern_kappa(
+        program.Zb, program.D, r * scale, rows, threshold=threshold, candidates=candidates, runs=runs,
+        supports=supports,
+    )
 
 
 def max_kappa(

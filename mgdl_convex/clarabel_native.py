@@ -225,17 +225,7 @@ def build_problem(
         sp.hstack([S, sp.csr_matrix((B * (q + 1), k))]),
     ]
     rhs = [e_loss, np.zeros(m), np.zeros(B * (q + 1))]
-    # narrow blocks: their weights outside narrow_cols are not variables at all (deleted below)
-    keep_x = np.ones(N, dtype=bool)
-    keep_rows = np.ones(k + m + B * (q + 1), dtype=bool)
-    dims = np.full(B, q)
-    if program.narrow is not None and program.narrow[pattern].any():
-        masked = np.flatnonzero(program.masked_columns())
-        narrow = np.flatnonzero(program.narrow[pattern])
-        keep_x[(narrow[:, None] * q + masked[None, :]).ravel()] = False
-        keep_rows[(k + m + narrow[:, None] * (q + 1) + 1 + masked[None, :]).ravel()] = False
-        dims[narrow] = q - masked.size
-    cones = [clarabel.ZeroConeT(k), clarabel.NonnegativeConeT(m)] + [clarabel.SecondOrderConeT(d + 1) for d in dims]
+    cones = [clarabel.ZeroConeT(k), clarabel.NonnegativeConeT(m)] + [clarabel.SecondOrderConeT(q + 1)] * B
     up_rows, lo_rows, eq_rows = bounded_rows(program)
     bound_rows = []
     for idx, sgn in ((eq_rows, 1.0), (up_rows, 1.0), (lo_rows, -1.0)) if program.bounded else ():
@@ -260,15 +250,10 @@ def build_problem(
         cones.append(clarabel.NonnegativeConeT(up_rows.size + lo_rows.size))
     A = sp.vstack(parts, format="csr")
     b_vec = np.concatenate(rhs)
-    if not keep_x.all():
-        keep = np.concatenate([keep_x, np.ones(B + k, dtype=bool)])
-        rows_kept = np.concatenate([keep_rows, np.ones(A.shape[0] - keep_rows.size, dtype=bool)])
-        A, b_vec = A[rows_kept][:, keep], b_vec[rows_kept]
-        P, c = P[keep][:, keep], c[keep]
     build_time = time.perf_counter() - t0
     if not bound_rows:
         bound_rows = [np.zeros(0, int)] * 3
-    x_index = np.flatnonzero(keep_x)
+    x_index = np.arange(N)
     return ClarabelProblem(
         sp.csc_matrix(P), c, sp.csc_matrix(A), b_vec, cones, x_index, m, offset, *bound_rows, build_time
     )

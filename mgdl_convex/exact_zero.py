@@ -149,16 +149,13 @@ def _power_of_two(n) -> bool:
 
 
 def exact_layer(
-    U: np.ndarray, sign: np.ndarray, zones: list[Zone], masked: np.ndarray | None = None
+    U: np.ndarray, sign: np.ndarray, zones: list[Zone]
 ) -> tuple[GradeLayer | None, str]:
     """Weights of the blocks ``(U, sign)`` that vanish exactly on the zones (module docstring).
 
-    ``masked`` (q x B bool): weights that are 0 by the program (narrow blocks), set exactly 0.
     Returns ``(layer, "")`` or ``(None, reason)``.
     """
     U = np.array(U, dtype=float)
-    if masked is not None:
-        U[masked] = 0.0
     sign = np.asarray(sign, dtype=float)
     q, B = U.shape
     if B == 0:

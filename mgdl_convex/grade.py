@@ -232,10 +232,16 @@ def _feasibility(program: GradeProgram, sol: BlockSolution) -> float:
     return sol.bound_violation(program) / scale
 
 
-def _polish(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveContext, resolve: bool = False):
+def _polish(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveContext, resolve: bool = False,
+            dual=None):
     """Drop the blocks below POLISH_RTOL if the re-solved rest is still certified (module docstring).
 
     ``resolve``: when no block is that small, re-solve on all of ``sol``'s blocks anyway.
+    ``dual = (nu, solver point)`` of the solve ``sol`` came from: a second dual point for the
+    certificate.  Any point gives a valid bound, and with bounds the restricted solve's own
+    multipliers can be a poor one: on a degenerate bounded grade they certified a gap of 2.6e4
+    for a re-solve whose objective was lower than that of the solve they polished (certified
+    at 1e-7).
     """
     norms = sol.block_norms()
     keep = norms > max(POLISH_RTOL * norms.max(initial=0.0), negligible_norm(program))
@@ -245,12 +251,15 @@ def _polish(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveConte
     res = solve_working_set(program, _ws_options(settings, ctx), ctx.order, rows=ctx.rows, restrict_to=restrict)
     polished = prune(res.solution, PRUNE_RTOL, negligible_norm(program))
     cert = _certify(program, polished, res.nu, ctx, res.solution)
+    if dual is not None and cert.relative_gap > OPTIMAL_RTOL:
+        other = _certify(program, polished, dual[0], ctx, dual[1])
+        cert = other if other.relative_gap < cert.relative_gap else cert
     if cert.relative_gap > OPTIMAL_RTOL or _feasibility(program, polished) > FEASIBILITY_RTOL:
         return None
     return res, polished, cert
 
 
-def _merge_duplicates(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveContext):
+def _merge_duplicates(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveContext, dual=None):
     """One block per group of near-duplicates (:func:`mgdl_convex.recovery.duplicate_groups`), then the
     working set from those (it adds back what the optimum needs), kept only if certified against the
     whole program with fewer blocks (module docstring, "Pruning"); None if no grouping in
@@ -272,6 +281,9 @@ def _merge_duplicates(program: GradeProgram, sol: BlockSolution, settings, ctx: 
         )
         merged = prune(res.solution, PRUNE_RTOL, negligible_norm(program))
         cert = _certify(program, merged, res.nu, ctx, res.solution)
+        if dual is not None and cert.relative_gap > OPTIMAL_RTOL:  # a second dual point (_polish)
+            other = _certify(program, merged, dual[0], ctx, dual[1])
+            cert = other if other.relative_gap < cert.relative_gap else cert
         certified = cert.relative_gap <= OPTIMAL_RTOL and _feasibility(program, merged) <= FEASIBILITY_RTOL
         if certified and merged.n_blocks < sol.n_blocks:
             return res, merged, cert
@@ -315,6 +327,7 @@ def _solve_once(program, settings, ctx: SolveContext, start, overflow_blocks, po
     else:
         solved = _solve_working_set(program, settings, ctx, start, overflow_blocks)
     sol, nu, stats, rounds, capped, ws_state, overflow = solved
+    first_dual = (nu, sol)  # the solver's own point and multipliers: a dual point for every later certificate
     pruned = prune(sol, PRUNE_RTOL, negligible_norm(program))
     if pruned.n_blocks < sol.n_blocks and _feasibility(program, pruned) > FEASIBILITY_RTOL:
         # the pruned blocks mattered for the bounds: re-solve on the others (feasible, exact over them)
@@ -323,6 +336,16 @@ def _solve_once(program, settings, ctx: SolveContext, start, overflow_blocks, po
         sol, nu, stats, rounds = res.solution, res.nu, [*stats, *res.stats], rounds + res.info.rounds
         pruned = sol
     cert = kept = _certify(program, pruned, nu, ctx, sol)
+    if not capped and sol is not first_dual[1] and cert.relative_gap > OPTIMAL_RTOL:
+        other = _certify(program, pruned, first_dual[0], ctx, first_dual[1])
+        cert = kept = other if other.relative_gap < cert.relative_gap else cert
+    if not capped and not overflow and program.bounded and cert.relative_gap > OPTIMAL_RTOL:
+        # with bounds the solver can stop short with blocks of noise size: re-solve on the others
+        rescued = _polish(program, pruned, settings, ctx, resolve=True, dual=first_dual)
+        if rescued is not None:
+            more, pruned, cert = rescued
+            kept, stats, rounds = cert, [*stats, *more.stats], rounds + more.info.rounds
+            sol, nu = more.solution, more.nu
     if capped:
         kept = _certify(program, pruned, nu, ctx, sol, candidates=2 * pruned.pattern + (pruned.sign < 0))
     elif not overflow and cert.relative_gap <= OPTIMAL_RTOL and pruned.n_blocks > polish_above:
@@ -330,7 +353,7 @@ def _solve_once(program, settings, ctx: SolveContext, start, overflow_blocks, po
         for simplify in (_polish, _merge_duplicates) if polish_above else (_polish,):
             if pruned.n_blocks <= polish_above:
                 break
-            simpler = simplify(program, pruned, settings, ctx)
+            simpler = simplify(program, pruned, settings, ctx, dual=first_dual)
             if simpler is not None:
                 more, pruned, cert = simpler
                 kept, stats, rounds = cert, [*stats, *more.stats], rounds + more.info.rounds
@@ -349,7 +372,7 @@ def _polish_chosen(program: GradeProgram, out: SolveOutcome, settings, ctx: Solv
     residual the exact optimum over them.
     """
     resolve = out.solver_point.n_blocks > out.solution.n_blocks
-    polished = _polish(program, out.solution, settings, ctx, resolve=resolve)
+    polished = _polish(program, out.solution, settings, ctx, resolve=resolve, dual=(out.nu, out.solver_point))
     if polished is None:
         return out
     more, pruned, cert = polished

@@ -7,24 +7,35 @@ vanishing on a whole neighbourhood of ``x0``.  A grade is therefore fit as follo
 
 **Zero zones.**  The zeros of e are enclosed rigorously
 (:func:`proofs_check.residual_zeros`, on the exact pieces of the scheme so far) and each
-cluster is widened by ``margin`` sample spacings to a zone ``[a, b]``.  The zone's points
-are a, b and the kinks of the grade's input inside; between two consecutive points every
-feature is affine.  The grade must vanish on every zone:
+cluster is widened by ``margin`` sample spacings to a zone ``[a, b]``.  On a zone of half-width
+w every later grade is 0 too, so ``|e| <= |e'| w`` stays there for good: the margin (0.02
+spacings) keeps that below 1% of sup |f| for fangxu1 on 128 samples; a quarter of a spacing, the
+earlier default, left about 7% (0.2 with ``|f'| ~ 100``).  The grade must vanish on every zone.
+
+**Humps.**  Between two zones the residual has one sign: a *hump*.  A grade touches only the
+``humps`` humps (default 3) with the largest ``|e|`` at the samples; every other hump joins the
+zones.  Without it the regularisation path is useless at a fixed width: humps of similar
+size have similar prices, so they all enter at about the same beta, and a width-32 grade that
+must bend on each of fangxu1's 21 humps (at least two kinks apiece, plus the zone ends) is
+either the zero grade or a slight change (measured: 54% of sup |f| after 4 grades, then the zero
+grade).  Focused on 3 humps, each grade fits them closely and the sup falls at every few grades.
+
+**Patterns.**
 
 * *grade input x* (the first grade): the patterns are the thresholds of all the points,
-  except thresholds inside a zone; so every neuron has one activation on a zone, and the
-  bounds ``g = 0`` at a and b make g, affine there, vanish on all of it;
-* *grade input z(x)* (later grades): two families.  Thresholds of the carried input x
-  (when the scheme carries it), as in grade 1 and *narrow*: their neurons read x and the
-  bias only (:mod:`mgdl_convex.program`), so on a zone they are affine in x and the bounds
-  ``g = 0`` at a and b make them cancel there.  And sampled gates that are off at every
-  zone point (random directions, levels drawn between the largest value on the zones and
-  the largest overall): neurons that live between the zones.  (Wide neurons on across a
-  zone would need their sum to vanish as a q-vector, q equalities per zone: tried, that
-  made the restricted programs an order of magnitude slower.)  The first family is optional
-  (``carried_thresholds``, off by default): measured on fangxu1 (256 samples) it lowered
-  grade 2's loss from 0.28 to 0.23 but took 180 s instead of 6 s, the bounded working set
-  growing to hundreds of threshold blocks before the restricted optimum moves.
+  except thresholds inside a zone; so every neuron has one activation on a zone, and g is
+  affine there: the equalities ``g = 0`` at the zone's ends make it vanish on all of it.  (At
+  the samples inside a zone there is no bound: hundreds of such equalities, all implied by the
+  two at the ends, made the solver stop short of its tolerance.)
+* *later grades, with the carried input* (the default): the same thresholds, of the carried
+  channel ``x - lo``.  The program reads only that column and the bias (``[x - lo, 1]``), and
+  the grade's layer has zero weights on every other feature.  Its certificate covers this
+  family: neurons that read the carried x (``certificate_scope`` says so).  Gates on the
+  earlier grades' features (below) are affine between those grades' kinks, so on a hump with
+  no earlier kink inside they cannot be on inside and off at both ends; thresholds of x can.
+* *later grades, without the carried input*: sampled gates that are off at every zone point
+  (random directions, levels drawn between the largest value on the zones and the largest
+  overall), whose zone points include the input's kinks inside the zone.
 
 Both are linear constraints or fewer patterns: the program stays convex and ``g = 0``
 stays feasible.  The solver meets them to its tolerance; :mod:`mgdl_convex.exact_zero`
@@ -81,11 +92,12 @@ class PointwiseOptions:
     """Theorem mode's settings (module docstring)."""
 
     rounds: int = 8
-    margin: float = 0.25  # zone widening, in sample spacings
+    margin: float = 0.02  # zone widening, in sample spacings
     theta: float = 1e-6
     oracle_boxes: int = 2000
     max_new_points: int = 64  # per round
-    carried_thresholds: bool = False  # later grades: thresholds of the carried x too (slower; see below)
+    carried_thresholds: bool = True  # later grades: neurons of the carried x (module docstring)
+    humps: int = 3  # the humps of the residual (stretches between zones) a grade may touch
 
 
 def zero_zones(layers, target, domain, width: float) -> tuple[list[tuple[float, float]], bool]:
@@ -143,13 +155,14 @@ class _Grade:
         xs = np.sort(X[:, 0])
         self.spacing = float(np.min(np.diff(xs))) if len(xs) > 1 else float(np.diff(self.domain[0])[0])
         self.first = self.Zb.shape[1] == 2  # the grade input is x itself
-        # the last feature carries x - lo (carry_input): threshold neurons on it stay available
+        # the last feature carries x - lo (carry_input): the grade's neurons read it and the bias only
         self.carried = (
             options.carried_thresholds
             and not self.first
             and np.array_equal(self.Zb[:, -2], X[:, 0] - self.domain[0, 0])
         )
-        if layers:
+        self.cols = slice(-2, None) if self.carried else slice(None)  # the columns the program reads
+        if layers and not self.carried:  # the kinks of the grade input (the carried x has none)
             from proofs_check.pieces import exact_pieces
 
             pieces = exact_pieces(layers, *self.domain[0])
@@ -161,6 +174,8 @@ class _Grade:
     def _exact_row(self, t) -> list:
         from flint import fmpq
 
+        if self.carried:  # the carried channel is x - lo exactly on the domain
+            return [t - fmpq(*float(self.domain[0, 0]).as_integer_ratio()), fmpq(1)]
         return [*exact_features(self.layers, t), fmpq(1)]
 
     def program(self, pts: _Points, beta: float):
@@ -169,8 +184,9 @@ class _Grade:
         exact_rows = [self._exact_row(p) for _, p in zone_pts]
         Xc = np.array(pts.constraint, dtype=float).reshape(-1, 1)
         Zc, ec = self.grade_input(Xc) if len(Xc) else (np.zeros((0, self.Zb.shape[1])), np.zeros(0))
-        Zz = np.array([[float(v) for v in r] for r in exact_rows]).reshape(-1, self.Zb.shape[1])
-        Zb = np.vstack([self.Zb, Zc, Zz])
+        q = self.Zb[:, self.cols].shape[1]
+        Zz = np.array([[float(v) for v in r] for r in exact_rows]).reshape(-1, q)
+        Zb = np.vstack([self.Zb[:, self.cols], Zc[:, self.cols], Zz])
         e = np.concatenate([self.e, ec, np.zeros(len(Zz))])
         x_all = np.concatenate([self.X[:, 0], Xc[:, 0], [float(p) for _, p in zone_pts]])
         lower, upper = _contraction_bounds(e, self.options.theta, self.scale)
@@ -179,24 +195,22 @@ class _Grade:
             in_zone |= (x_all >= a) & (x_all <= b)
         zones = self._zone_index(pts.zones, zone_pts, exact_rows, len(self.Zb) + len(Zc))
         order = np.argsort(x_all, kind="stable")
-        if self.first:  # thresholds: g = 0 at the zone's points makes it vanish on the zone
-            lower[in_zone] = upper[in_zone] = 0.0
+        if self.first or self.carried:  # thresholds: g = 0 at the zone's points makes it vanish on the zone
+            # g is affine on a zone, so the equalities at its ends are all it needs: one at every
+            # sample inside would be hundreds of dependent rows (the solver then stops short)
+            lower[in_zone], upper[in_zone] = -np.inf, np.inf
+            lower[len(Zb) - len(Zz):] = upper[len(Zb) - len(Zz):] = 0.0
             D = ThresholdPatterns(x_all, allowed=self._allowed_cuts(x_all, pts.zones))
             return GradeProgram(Zb, e, D, beta, lower, upper, n_train=self.n), order, zones
-        # later grades: thresholds of the carried x (narrow, bounded to 0 on the zones as in grade 1)
-        # and gates that are off on every zone
-        D = self._zone_off_patterns(Zb, zones)
-        narrow = np.zeros(D.shape[1], dtype=bool)
-        if self.carried:
-            lower[in_zone] = upper[in_zone] = 0.0
-            D_x = ThresholdPatterns(x_all, allowed=self._allowed_cuts(x_all, pts.zones)).toarray()
-            D = np.hstack([D_x, D])
-            narrow = np.concatenate([np.ones(D_x.shape[1], dtype=bool), narrow])
-        else:
-            lower[in_zone], upper[in_zone] = -np.inf, np.inf
-        q = Zb.shape[1]
-        program = GradeProgram(Zb, e, D, beta, lower, upper, n_train=self.n, narrow=narrow, narrow_cols=(q - 2, q - 1))
-        return program, order, zones
+        # later grades without the carried x: gates that are off on every zone
+        lower[in_zone], upper[in_zone] = -np.inf, np.inf
+        return GradeProgram(Zb, e, self._zone_off_patterns(Zb, zones), beta, lower, upper, n_train=self.n), order, zones
+
+    def embedded(self, layer: GradeLayer) -> GradeLayer:
+        """A layer of the program's columns as a layer of the whole grade input (other weights 0)."""
+        hidden = np.zeros((self.Zb.shape[1], layer.width))
+        hidden[self.cols] = layer.hidden
+        return GradeLayer(hidden, layer.readout)
 
     def _allowed_cuts(self, x_all, zones) -> np.ndarray:
         values = np.unique(x_all)
@@ -247,10 +261,7 @@ class _Grade:
 def _layer_of(solution, program, zones) -> tuple[GradeLayer | None, str]:
     on = [Zone(rows, program.D[:, solution.pattern][idx[0]] if len(idx) else np.zeros(solution.n_blocks, bool))
           for rows, idx in zones if len(idx)]
-    masked = None
-    if program.narrow is not None:
-        masked = program.masked_columns()[:, None] & program.narrow[solution.pattern][None, :]
-    return exact_layer(solution.U, solution.sign, on, masked)
+    return exact_layer(solution.U, solution.sign, on)
 
 
 def fit_pointwise_grade(
@@ -276,6 +287,8 @@ def fit_pointwise_grade(
     t_start = time.perf_counter()
     g = _Grade(layers, target, domain, X, grade_input, settings, options, rng)
     base_zones, zeros_ok = zero_zones(layers, target, domain, options.margin * g.spacing)
+    if g.first or g.carried:
+        base_zones = _focus(base_zones, g, options.humps)
     pts = _Points([], list(base_zones))
     status, layer, solved, program, rounds, order = "", None, None, None, 0, None
     patterns_info = SimpleNamespace(n_patterns=0, complete=g.first)
@@ -303,20 +316,20 @@ def fit_pointwise_grade(
         if layer is None:
             status = f"fallback to the zero grade: the zones could not be made exact ({reason})"
             break
-        search = monotone_violations(layers, layer, target, domain, max_boxes=options.oracle_boxes)
+        search = monotone_violations(layers, g.embedded(layer), target, domain, max_boxes=options.oracle_boxes)
         logger.info("grade %d, round %d: C1 %s (%d counterexamples, %d unresolved boxes)", grade, rounds,
                     search.status, len(search.counterexamples), len(search.unresolved))
         if search.status == "proved":
             status = "proved"
             break
-        _separate(search, layer, g, pts)
+        _separate(search, g.embedded(layer), g, pts)
         layer = None
         status = f"fallback to the zero grade: C1 not proved in {options.rounds} rounds"
     if layer is None:  # the zero grade, proved: it leaves the residual as it is
         solved = None
     if not zeros_ok:
         status += " (zero enclosure at its box budget: zones coarser than asked)"
-    q = g.Zb.shape[1]
+    q = g.Zb[:, g.cols].shape[1]
     extra = dict(
         layer=layer if layer is not None else GradeLayer(np.zeros((q, 0)), np.zeros(0)),
         guarantee="pointwise",
@@ -326,9 +339,25 @@ def fit_pointwise_grade(
         zones=len(pts.zones),
     )
     if program is None:
-        program = GradeProgram(g.Zb, g.e, np.zeros((g.n, 0), bool), 0.0)
+        program = GradeProgram(g.Zb[:, g.cols], g.e, np.zeros((g.n, 0), bool), 0.0)
     times = (0.0, time.perf_counter() - t_start, t_start)
-    return grade_result(grade, program, solved, settings, patterns_info, kappa_e, floor, order, None, times, **extra)
+    layer, result = grade_result(grade, program, solved, settings, patterns_info, kappa_e, floor, order, None, times,
+                                 **extra)
+    if g.carried:  # the program read the carried x and the bias: the layer reads the whole grade input
+        result = replace(result, input_dim=g.Zb.shape[1] - 1,
+                         certificate_scope=f"{result.certificate_scope}, of neurons reading the carried x")
+    return g.embedded(layer), result
+
+
+def _focus(zones, g: _Grade, humps: int) -> list[tuple[float, float]]:
+    """The zones plus every hump (a stretch between zones) but the ``humps`` with the largest ``|e|`` at the samples."""
+    lo, hi = g.domain[0]
+    ends = [lo, *[v for z in zones for v in z], hi]
+    stretches = [(a, b) for a, b in zip(ends[::2], ends[1::2]) if a < b]
+    x = g.X[:, 0]
+    size = [float(np.max(np.abs(g.e[(x > a) & (x < b)]), initial=0.0)) for a, b in stretches]
+    keep = set(np.argsort(size, kind="stable")[::-1][:humps].tolist())
+    return _merge(list(zones) + [s for i, s in enumerate(stretches) if i not in keep])
 
 
 def _separate(search, layer: GradeLayer, g: _Grade, pts: _Points) -> None:

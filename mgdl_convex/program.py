@@ -27,11 +27,6 @@ the bounds) come in three groups, in this order:
 ``n_train`` and ``n_real`` mark the groups (default: every row is a training
 row).  Without extra rows the program is the one above.
 
-**Narrow blocks.**  ``narrow`` marks patterns whose blocks may use only the input
-columns ``narrow_cols`` (their other weights are 0): the neurons of such a pattern
-read, say, the carried input x and the bias only.  Their cone and their price are
-then those of the sub-input ``Zb[:, narrow_cols]``.
-
 A solution is stored by *blocks*: block ``b`` is a pattern index ``pattern[b]``,
 a sign ``sign[b]`` (+1 for a ``v_i``, -1 for a ``w_i``) and a weight column
 ``U[:, b]``; blocks not listed are zero.  This serves both formulations: the
@@ -89,15 +84,6 @@ class GradeProgram:
     upper: np.ndarray | None = None
     n_train: int | None = None  # rows [0, n_train) carry the loss (default: all)
     n_real: int | None = None  # rows [0, n_real) are points with cone rows (default: all)
-    narrow: np.ndarray | None = None  # (P,) bool: patterns whose blocks read only narrow_cols
-    narrow_cols: tuple = ()
-
-    def masked_columns(self) -> np.ndarray:
-        """The input columns a narrow block may not use (bool, length q)."""
-        mask = np.ones(self.q, dtype=bool)
-        mask[list(self.narrow_cols)] = False
-        return mask
-
     @property
     def n(self) -> int:
         """Training rows: the loss is ``||e - g||^2 / (2n)`` over them."""
@@ -199,9 +185,6 @@ def solve_direct(
     pred = cp.sum(cp.multiply(D, Zb @ (V - W)), axis=1)
     cone = 2 * D[:m] - 1
     constraints = [cp.multiply(cone, Zb[:m] @ V) >= 0, cp.multiply(cone, Zb[:m] @ W) >= 0]
-    if program.narrow is not None and program.narrow.any():
-        cols = np.ix_(np.flatnonzero(program.masked_columns()), np.flatnonzero(program.narrow))
-        constraints += [V[cols] == 0, W[cols] == 0]
     constraints += bound_constraints(program, pred)
     penalty = cp.sum(cp.norm(V, 2, axis=0)) + cp.sum(cp.norm(W, 2, axis=0))
     loss = cp.sum_squares(pred[:n] - program.e[:n]) / (2 * n)

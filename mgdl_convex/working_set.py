@@ -193,9 +193,6 @@ def _restricted_problem(program: GradeProgram, ws: WorkingSet):
     loss = cp.sum_squares(pred[:n] - program.e[:n]) / (2 * n)
     objective = loss + program.beta * cp.sum(cp.norm(X, 2, axis=1))
     constraints = [G @ x >= 0, *bounds]
-    if program.narrow is not None and program.narrow[ws.pattern].any():
-        cols = np.ix_(np.flatnonzero(program.narrow[ws.pattern]), np.flatnonzero(program.masked_columns()))
-        constraints.append(X[cols] == 0)
     return cp.Problem(cp.Minimize(objective), constraints), X, bounds, offset
 
 

@@ -87,34 +87,60 @@ def test_dense_1d_samples_get_an_exact_first_grade_not_the_greedy_fallback():
 
 @pytest.fixture(scope="module")
 def pointwise():
-    """sqrt_kink on 24 samples: the residual bends sharply between them, so bounds at the samples
-    alone leave violations that only the oracle finds."""
-    target = get_target("sqrt_kink")
-    m = MultigradeRegressor(n_grades=2, width=8, carry_input=True, guarantee="pointwise", random_state=0)
-    return m.fit_target(target, samples=24), target
+    """fangxu1 on 256 samples, one grade: the residual changes sign about 20 times, and bounds at the
+    samples alone leave violations between them that only the oracle finds."""
+    target = get_target("fangxu1")
+    m = MultigradeRegressor(n_grades=1, width=32, carry_input=True, guarantee="pointwise", random_state=0)
+    return m.fit_target(target, samples=256), target
 
 
 def test_a_pointwise_grade_is_proved_after_a_counterexample_became_a_constraint(pointwise):
     m, target = pointwise
-    assert len(m.grades_) == 2
-    g = m.grades_[1]
+    assert len(m.grades_) == 1
+    g = m.grades_[0]
     assert g.guarantee == "pointwise" and g.c1_status == "proved" and g.width > 0
     assert g.c1_rounds >= 2 and g.constraint_points >= 1  # a counterexample of round 1 became a constraint
-    assert all(r.loss_after <= r.loss_before for r in m.grades_)
+    assert g.loss_after < g.loss_before and g.status == "optimal" and g.relative_gap <= 1e-6
     report = check_scheme(scheme_from_model(m, target), target, CheckSettings(sollya="off"))
     c1 = next(c for c in report.claims if c.name.startswith("C1 pointwise"))
     assert c1.outcome == "pass" and c1.trust == "rigorous"
 
 
+def test_a_grade_touches_only_the_largest_humps_of_the_residual(pointwise):
+    """Outside the ``humps`` stretches between zeros of f where |f| is largest at the samples, g_1 is 0
+    (exactly, in exact arithmetic: the rigorous check of C1 depends on it)."""
+    from mgdl_convex.pointwise import PointwiseOptions
+
+    m, target = pointwise
+    x = np.linspace(0.0, 1.0, 200_001)
+    g = m.layers_[0](np.column_stack([x, np.ones_like(x)]))
+    f = target(x[:, None]).ravel()
+    changes = np.flatnonzero(np.sign(f[1:]) * np.sign(f[:-1]) < 0)  # the zeros of f on the grid
+    humps = np.split(np.arange(x.size), changes + 1)
+    touched = [h for h in humps if np.max(np.abs(g[h])) > 1e-9 * np.max(np.abs(g))]  # float: 0 up to rounding
+    assert len(humps) > 15 and 1 <= len(touched) <= PointwiseOptions().humps
+
+
+def test_later_pointwise_grades_read_the_carried_input_only():
+    target = get_target("kink")
+    m = MultigradeRegressor(n_grades=3, width=8, carry_input=True, guarantee="pointwise", eps=1e-3, random_state=0)
+    m.fit_target(target, samples=32)
+    assert len(m.grades_) >= 2
+    for layer, g in zip(m.layers_[1:], m.grades_[1:]):
+        hidden = layer.hidden  # rows: the previous grade's features (the carried x - lo last), then the bias
+        assert not np.any(hidden[:-2]) and np.any(hidden[-2:])
+        assert g.input_dim == hidden.shape[0] - 1 and "carried x" in g.certificate_scope
+        assert g.c1_status == "proved" and g.status == "optimal" and g.relative_gap <= 1e-6
+    assert all(b.sup_upper <= a.sup_upper for a, b in zip(m.grades_, m.grades_[1:]))
+
+
 def test_a_grade_that_cannot_be_proved_in_its_budget_falls_back_and_says_so():
-    target = get_target("sqrt_kink")
-    m = MultigradeRegressor(n_grades=2, width=8, carry_input=True, guarantee="pointwise", c1_rounds=1, random_state=0)
-    m.fit_target(target, samples=24)
-    assert len(m.grades_) == 1  # grade 2 needed more rounds: the zero grade instead, and the run stops
-    assert "grade 2 is the zero grade: fallback to the zero grade: C1 not proved in 1 rounds" in m.stop_reason_
-    report = check_scheme(scheme_from_model(m, target), target, CheckSettings(sollya="off"))
-    c1 = next(c for c in report.claims if c.name.startswith("C1 pointwise"))
-    assert c1.outcome == "pass"  # what is kept is proved
+    target = get_target("fangxu1")
+    m = MultigradeRegressor(n_grades=2, width=32, carry_input=True, guarantee="pointwise", c1_rounds=1, random_state=0)
+    m.fit_target(target, samples=256)
+    assert len(m.grades_) == 0  # grade 1 needed more rounds: the zero grade instead, and the run stops
+    assert "grade 1 is the zero grade: fallback to the zero grade: C1 not proved in 1 rounds" in m.stop_reason_
+    assert not np.any(m.predict(np.linspace(0.0, 1.0, 11)[:, None]))  # nothing unproved is kept
 
 
 def test_bounds_at_the_samples_alone_are_refuted_by_the_oracle():
