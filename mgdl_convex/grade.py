@@ -232,6 +232,18 @@ def _feasibility(program: GradeProgram, sol: BlockSolution) -> float:
     return sol.bound_violation(program) / scale
 
 
+def _certified(program, sol: BlockSolution, res, ctx: SolveContext, dual):
+    """The certificate of ``sol`` from the re-solve ``res``, or from ``dual = (nu, solver point)`` where that
+    is better (:func:`_polish`); ``res`` then carries that dual point, so that its ``nu`` and ``solution``
+    are always the ones the certificate was built from."""
+    cert = _certify(program, sol, res.nu, ctx, res.solution)
+    if dual is not None and cert.relative_gap > OPTIMAL_RTOL:
+        other = _certify(program, sol, dual[0], ctx, dual[1])
+        if other.relative_gap < cert.relative_gap:
+            return replace(res, nu=dual[0], solution=dual[1]), other
+    return res, cert
+
+
 def _polish(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveContext, resolve: bool = False,
             dual=None):
     """Drop the blocks below POLISH_RTOL if the re-solved rest is still certified (module docstring).
@@ -250,10 +262,7 @@ def _polish(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveConte
     restrict = (sol.pattern[keep], sol.sign[keep])
     res = solve_working_set(program, _ws_options(settings, ctx), ctx.order, rows=ctx.rows, restrict_to=restrict)
     polished = prune(res.solution, PRUNE_RTOL, negligible_norm(program))
-    cert = _certify(program, polished, res.nu, ctx, res.solution)
-    if dual is not None and cert.relative_gap > OPTIMAL_RTOL:
-        other = _certify(program, polished, dual[0], ctx, dual[1])
-        cert = other if other.relative_gap < cert.relative_gap else cert
+    res, cert = _certified(program, polished, res, ctx, dual)
     if cert.relative_gap > OPTIMAL_RTOL or _feasibility(program, polished) > FEASIBILITY_RTOL:
         return None
     return res, polished, cert
@@ -280,10 +289,7 @@ def _merge_duplicates(program: GradeProgram, sol: BlockSolution, settings, ctx: 
             program, _ws_options(settings, ctx), ctx.order, rows=ctx.rows, initial_kappa=ctx.initial_kappa, start=start
         )
         merged = prune(res.solution, PRUNE_RTOL, negligible_norm(program))
-        cert = _certify(program, merged, res.nu, ctx, res.solution)
-        if dual is not None and cert.relative_gap > OPTIMAL_RTOL:  # a second dual point (_polish)
-            other = _certify(program, merged, dual[0], ctx, dual[1])
-            cert = other if other.relative_gap < cert.relative_gap else cert
+        res, cert = _certified(program, merged, res, ctx, dual)
         certified = cert.relative_gap <= OPTIMAL_RTOL and _feasibility(program, merged) <= FEASIBILITY_RTOL
         if certified and merged.n_blocks < sol.n_blocks:
             return res, merged, cert
@@ -338,7 +344,9 @@ def _solve_once(program, settings, ctx: SolveContext, start, overflow_blocks, po
     cert = kept = _certify(program, pruned, nu, ctx, sol)
     if not capped and sol is not first_dual[1] and cert.relative_gap > OPTIMAL_RTOL:
         other = _certify(program, pruned, first_dual[0], ctx, first_dual[1])
-        cert = kept = other if other.relative_gap < cert.relative_gap else cert
+        if other.relative_gap < cert.relative_gap:  # the solver's own dual point certifies the re-solve
+            cert = kept = other
+            nu, sol = first_dual
     if not capped and not overflow and program.bounded and cert.relative_gap > OPTIMAL_RTOL:
         # with bounds the solver can stop short with blocks of noise size: re-solve on the others
         rescued = _polish(program, pruned, settings, ctx, resolve=True, dual=first_dual)

@@ -238,3 +238,48 @@ def test_grid_blocks_enter_with_their_boundary_rows_and_reach_the_direct_optimum
     assert info.rows < sum(len(rows[i]) for i in ws.pattern) + ws.n_blocks * (prog.q + 1)  # fewer rows than all
     cert = certify(prog, ws, nu, complete=False, order=order)
     assert -1e-7 <= cert.relative_gap < 1e-6
+
+
+def test_a_re_solve_with_useless_multipliers_is_still_certified_by_the_first_solve(monkeypatch):
+    """Bounded programs: a re-solve restricted to the kept blocks may return multipliers that certify
+    nothing (a gap of 2.6e4 once, for a re-solve as good as the solve it polished; on this program its
+    own multipliers gave 763).  The solver's own dual point still certifies it: the polished grade is
+    kept, its bound stays a true lower bound, and the recorded dual point is the certifying one."""
+    import mgdl_convex.grade as grade
+    from mgdl_convex.certificate import max_kappa, program_kappa, program_rows
+
+    x = np.linspace(0.0, 1.0, 64)
+    e = np.sin(2 * np.pi * x) + np.sin(11 * np.pi * x) + np.sin(20 * np.pi * x)
+    free, _ = first_grade_program(n=64, beta=1.0)
+    free = GradeProgram(free.Zb, e, free.D, 1.0)
+    order = np.argsort(x)
+    lo, hi = monotone_bounds(e, 1.0)
+    prog = GradeProgram(free.Zb, e, free.D, 1e-2 * max_kappa(free, e, order), lo, hi)
+    direct, _, _ = solve_direct(prog, "CLARABEL", TIGHT)
+    rows = program_rows(prog, order)
+    ctx = grade.SolveContext(order, rows, program_kappa(prog, e, rows), True)
+    settings = grade.GradeSettings(64, None, None, None, "auto", 256, "CLARABEL", None, "auto")
+    useless = np.random.default_rng(0).standard_normal(prog.n_points) * 1e3
+    real = grade.solve_working_set
+
+    def re_solve(program, options=None, order=None, **kw):
+        res = real(program, options, order, **kw)
+        if kw.get("restrict_to") is not None:  # the re-solve on kept blocks: its multipliers are noise
+            res = type(res)(**{**res.__dict__, "nu": useless.copy()})
+        return res
+
+    first, _ = grade.solve_at_beta(prog, settings, ctx)
+    assert first.accurate
+    monkeypatch.setattr(grade, "solve_working_set", re_solve)
+    assert grade._polish(prog, first.solution, settings, ctx, resolve=True) is None  # its own nu certifies nothing
+    polished = grade._polish(prog, first.solution, settings, ctx, resolve=True, dual=(first.nu, first.solver_point))
+    assert polished is not None  # the re-solve is kept, certified by the first solve's dual point
+    res, kept, cert = polished
+    assert cert.relative_gap <= 1e-6 and cert.dual <= direct.objective(prog) + 1e-9  # still a true lower bound
+    assert kept.objective(prog) == pytest.approx(direct.objective(prog), rel=1e-6)
+    # what the grade records as its dual point is the one that certifies it
+    again = certify(prog, kept, res.nu, complete=True, order=order, dual_point=res.solution)
+    assert again.dual == pytest.approx(cert.dual, rel=1e-12) and not np.array_equal(res.nu, useless)
+    # and the first solve's own record is consistent in the same way
+    mine = certify(prog, first.solution, first.nu, complete=True, order=order, dual_point=first.solver_point)
+    assert mine.relative_gap <= 1e-6
