@@ -87,6 +87,10 @@ logger = logging.getLogger(__name__)
 __all__ = ["PointwiseOptions", "fit_pointwise_grade", "zero_zones"]
 
 
+#: where a grade's kinks may lie: within this many sample spacings of one of its points
+TWIN_DISTANCE = 1e-3
+
+
 @dataclass(frozen=True)
 class PointwiseOptions:
     """Theorem mode's settings (module docstring)."""
@@ -98,6 +102,7 @@ class PointwiseOptions:
     max_new_points: int = 64  # per round
     carried_thresholds: bool = True  # later grades: neurons of the carried x (module docstring)
     humps: int = 3  # the humps of the residual (stretches between zones) a grade may touch
+    kinks_at_points: bool = True  # a neuron's kink within TWIN_DISTANCE spacings of a point (module docstring)
 
 
 def zero_zones(layers, target, domain, width: float) -> tuple[list[tuple[float, float]], bool]:
@@ -200,7 +205,18 @@ class _Grade:
             # sample inside would be hundreds of dependent rows (the solver then stops short)
             lower[in_zone], upper[in_zone] = -np.inf, np.inf
             lower[len(Zb) - len(Zz):] = upper[len(Zb) - len(Zz):] = 0.0
-            D = ThresholdPatterns(x_all, allowed=self._allowed_cuts(x_all, pts.zones))
+            if self.options.kinks_at_points:
+                points, twins = self._twins(x_all[~in_zone | (np.arange(len(x_all)) >= len(Zb) - len(Zz))], pts.zones)
+                Zt = np.column_stack([twins - (self.domain[0, 0] if self.carried else 0.0), np.ones(twins.size)])
+                Zb, e = np.vstack([Zb, Zt]), np.concatenate([e, np.zeros(twins.size)])
+                lower = np.concatenate([lower, np.full(twins.size, -np.inf)])
+                upper = np.concatenate([upper, np.full(twins.size, np.inf)])
+                allowed = self._twin_cuts(x_all, points, twins, pts.zones)
+                x_all = np.concatenate([x_all, twins])
+                order = np.argsort(x_all, kind="stable")
+            else:
+                allowed = self._allowed_cuts(x_all, pts.zones)
+            D = ThresholdPatterns(x_all, allowed=allowed)
             return GradeProgram(Zb, e, D, beta, lower, upper, n_train=self.n), order, zones
         # later grades without the carried x: gates that are off on every zone
         lower[in_zone], upper[in_zone] = -np.inf, np.inf
@@ -211,6 +227,25 @@ class _Grade:
         hidden = np.zeros((self.Zb.shape[1], layer.width))
         hidden[self.cols] = layer.hidden
         return GradeLayer(hidden, layer.readout)
+
+    def _twins(self, points, zones) -> tuple[np.ndarray, np.ndarray]:
+        """The points and one twin each, ``delta`` to the right (to the left where the right one is in a zone)."""
+        delta = TWIN_DISTANCE * self.spacing
+        points = np.unique(points)
+        right = points + delta
+        inside = np.zeros(points.size, dtype=bool)
+        for a, b in zones:
+            inside |= (right >= a) & (right <= b)
+        return points, np.where(inside, points - delta, right)
+
+    def _twin_cuts(self, x_all, points, twins, zones) -> np.ndarray:
+        """The cuts allowed with twins: only between a point and its twin (next to each other), never in a zone."""
+        values = np.unique(np.concatenate([x_all, twins]))
+        first = np.searchsorted(values, np.minimum(points, twins))
+        second = np.searchsorted(values, np.maximum(points, twins))
+        pair = np.zeros(values.size - 1, dtype=bool)
+        pair[first[second == first + 1]] = True
+        return self._allowed_cuts(values, zones) & pair
 
     def _allowed_cuts(self, x_all, zones) -> np.ndarray:
         values = np.unique(x_all)
