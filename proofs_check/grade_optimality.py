@@ -99,9 +99,11 @@ def _grade_verdict(rec, ev, max_abs_before: float, s) -> tuple[str, str, str]:
         return INCONCLUSIVE, RIGOROUS, "gap"
     if rec.status != "optimal":
         return INCONCLUSIVE, SOLVER, "inaccurate"
-    if rec.relative_gap <= tol and rec.recovery_gap <= 1e-6 * max_abs_before:  # relative: small targets too
+    if rec.relative_gap > tol:
+        return INCONCLUSIVE, SOLVER, "gap"
+    if rec.recovery_gap <= 1e-6 * max_abs_before:  # relative: small targets too
         return PASS, SOLVER, "solver"
-    return INCONCLUSIVE, SOLVER, "gap"
+    return INCONCLUSIVE, SOLVER, "recovery"
 
 
 def c4_verdict(scheme, evidence, why_none: str, facts, s) -> ClaimResult:
@@ -193,6 +195,12 @@ def _summary(outcome, reasons, rows, tol, trust) -> str:
         parts.append(
             f"grade(s) {g}: relative gap {gaps} above the tolerance {tol:g} and no refutation: not shown optimal "
             "(re-solve with tighter solver_options)"
+        )
+    if g := reasons.get("recovery"):
+        gaps = ", ".join(f"{r['recovery_gap']:.3g}" for r in rows if r["grade"] in g)
+        parts.append(
+            f"grade(s) {g}: the network's predictions differ from the certified solution's by {gaps} (above 1e-6 "
+            "of max |e_(k-1)|): the certificate is not the network's"
         )
     if g := reasons.get("inaccurate"):
         parts.append(f"grade(s) {g}: the solver returned an inaccurate solution")
