@@ -393,7 +393,9 @@ def fit_pointwise_grade(
     times = (0.0, time.perf_counter() - t_start, t_start)
     layer, result = grade_result(grade, program, solved, settings, patterns_info, kappa_e, floor, order, None, times,
                                  **extra)
-    scope = "the grade's program: its bounds, and neurons with their kinks at its points, none inside a zone"
+    scope = "the grade's program: its bounds, and threshold neurons with no kink inside a zone"
+    if options.kinks_at_points:
+        scope = "the grade's program: its bounds, and neurons with their kinks at its points, none inside a zone"
     if g.first or g.carried:
         result = replace(result, certificate_scope=scope + (", reading the carried x" if g.carried else ""))
     if g.carried:  # the program read the carried x and the bias: the layer reads the whole grade input
