@@ -232,16 +232,20 @@ def _feasibility(program: GradeProgram, sol: BlockSolution) -> float:
     return sol.bound_violation(program) / scale
 
 
-def _certified(program, sol: BlockSolution, res, ctx: SolveContext, dual):
-    """The certificate of ``sol`` from the re-solve ``res``, or from ``dual = (nu, solver point)`` where that
-    is better (:func:`_polish`); ``res`` then carries that dual point, so that its ``nu`` and ``solution``
-    are always the ones the certificate was built from."""
-    cert = _certify(program, sol, res.nu, ctx, res.solution)
-    if dual is not None and cert.relative_gap > OPTIMAL_RTOL:
-        other = _certify(program, sol, dual[0], ctx, dual[1])
-        if other.relative_gap < cert.relative_gap:
-            return replace(res, nu=dual[0], solution=dual[1]), other
-    return res, cert
+def _certified(program, sol: BlockSolution, own, ctx: SolveContext, other):
+    """The certificate of ``sol`` from the dual point ``own = (nu, solver point)``, or from ``other`` where
+    that is better (:func:`_polish`), with the dual point it was built from."""
+    cert = _certify(program, sol, own[0], ctx, own[1])
+    if other is not None and other[1] is not own[1] and cert.relative_gap > OPTIMAL_RTOL:
+        alt = _certify(program, sol, other[0], ctx, other[1])
+        if alt.relative_gap < cert.relative_gap:
+            return alt, other
+    return cert, own
+
+
+def _with_dual(res, dual):
+    """``res`` carrying the dual point its certificate was built from."""
+    return res if dual[1] is res.solution else replace(res, nu=dual[0], solution=dual[1])
 
 
 def _polish(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveContext, resolve: bool = False,
@@ -262,7 +266,8 @@ def _polish(program: GradeProgram, sol: BlockSolution, settings, ctx: SolveConte
     restrict = (sol.pattern[keep], sol.sign[keep])
     res = solve_working_set(program, _ws_options(settings, ctx), ctx.order, rows=ctx.rows, restrict_to=restrict)
     polished = prune(res.solution, PRUNE_RTOL, negligible_norm(program))
-    res, cert = _certified(program, polished, res, ctx, dual)
+    cert, used = _certified(program, polished, (res.nu, res.solution), ctx, dual)
+    res = _with_dual(res, used)
     if cert.relative_gap > OPTIMAL_RTOL or _feasibility(program, polished) > FEASIBILITY_RTOL:
         return None
     return res, polished, cert
@@ -289,7 +294,8 @@ def _merge_duplicates(program: GradeProgram, sol: BlockSolution, settings, ctx: 
             program, _ws_options(settings, ctx), ctx.order, rows=ctx.rows, initial_kappa=ctx.initial_kappa, start=start
         )
         merged = prune(res.solution, PRUNE_RTOL, negligible_norm(program))
-        res, cert = _certified(program, merged, res, ctx, dual)
+        cert, used = _certified(program, merged, (res.nu, res.solution), ctx, dual)
+        res = _with_dual(res, used)
         certified = cert.relative_gap <= OPTIMAL_RTOL and _feasibility(program, merged) <= FEASIBILITY_RTOL
         if certified and merged.n_blocks < sol.n_blocks:
             return res, merged, cert
@@ -341,12 +347,9 @@ def _solve_once(program, settings, ctx: SolveContext, start, overflow_blocks, po
         res = solve_working_set(program, _ws_options(settings, ctx), ctx.order, rows=ctx.rows, restrict_to=restrict)
         sol, nu, stats, rounds = res.solution, res.nu, [*stats, *res.stats], rounds + res.info.rounds
         pruned = sol
-    cert = kept = _certify(program, pruned, nu, ctx, sol)
-    if not capped and sol is not first_dual[1] and cert.relative_gap > OPTIMAL_RTOL:
-        other = _certify(program, pruned, first_dual[0], ctx, first_dual[1])
-        if other.relative_gap < cert.relative_gap:  # the solver's own dual point certifies the re-solve
-            cert = kept = other
-            nu, sol = first_dual
+    # after a re-solve, the solver's own dual point may certify it better than the re-solve's
+    cert, (nu, sol) = _certified(program, pruned, (nu, sol), ctx, None if capped else first_dual)
+    kept = cert
     if not capped and not overflow and program.bounded and cert.relative_gap > OPTIMAL_RTOL:
         # with bounds the solver can stop short with blocks of noise size: re-solve on the others
         rescued = _polish(program, pruned, settings, ctx, resolve=True, dual=first_dual)

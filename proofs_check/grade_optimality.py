@@ -99,9 +99,10 @@ def _grade_verdict(rec, ev, max_abs_before: float, s) -> tuple[str, str, str]:
         return INCONCLUSIVE, RIGOROUS, "gap"
     if rec.status != "optimal":
         return INCONCLUSIVE, SOLVER, "inaccurate"
-    if rec.relative_gap > tol:
+    # fail closed: NaN, inf, or a gap below -tol (primal under dual: no certificate does that) is no pass
+    if not -tol <= rec.relative_gap <= tol:
         return INCONCLUSIVE, SOLVER, "gap"
-    if rec.recovery_gap <= 1e-6 * max_abs_before:  # relative: small targets too
+    if 0 <= rec.recovery_gap <= 1e-6 * max_abs_before:  # relative: small targets too
         return PASS, SOLVER, "solver"
     return INCONCLUSIVE, SOLVER, "recovery"
 
@@ -193,7 +194,7 @@ def _summary(outcome, reasons, rows, tol, trust) -> str:
     if g := reasons.get("gap"):
         gaps = ", ".join(f"{r['relative_gap']:.3g}" for r in rows if r["grade"] in g)
         parts.append(
-            f"grade(s) {g}: relative gap {gaps} above the tolerance {tol:g} and no refutation: not shown optimal "
+            f"grade(s) {g}: relative gap {gaps} not within the tolerance {tol:g} and no refutation: not shown optimal "
             "(re-solve with tighter solver_options)"
         )
     if g := reasons.get("recovery"):

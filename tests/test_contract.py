@@ -279,3 +279,26 @@ def test_the_solver_trusted_c4_pass_needs_a_recovery_gap_small_relative_to_the_r
 
     line = _summary("inconclusive", {"recovery": [2]}, [{"grade": 2, "recovery_gap": 1e-8}], 1e-6, "solver-trusted")
     assert "differ from the certified solution's by 1e-08" in line and "relative gap" not in line
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("relative_gap", float("nan")), ("relative_gap", float("inf")), ("relative_gap", -0.5),
+     ("recovery_gap", float("nan")), ("recovery_gap", -1.0), ("recovery_gap", float("inf"))],
+)
+def test_a_tampered_gap_in_a_record_is_never_a_solver_trusted_pass(field, value):
+    """A NaN compares False everywhere: a check written as ``gap > tol -> not shown`` would let it pass.
+    A gap far below 0 (primal under dual) or a negative recovery gap no solve produces: inconclusive too."""
+    from proofs_check.checker import CheckSettings
+    from proofs_check.contract import GradeRecord
+    from proofs_check.grade_optimality import _grade_verdict
+
+    good = dict(
+        grade=2, n_samples=64, width=8, beta=1e-4, status="optimal", relative_gap=1e-9, gap=1e-12,
+        recovery_gap=1e-12, capped=False, patterns_complete=False, certificate_scope="sampled patterns only",
+        loss_after=0.1, time_total=1.0,
+    )
+    settings = CheckSettings(sollya="off")
+    assert _grade_verdict(GradeRecord(**good), None, 1.0, settings)[0] == "pass"  # the untampered record passes
+    assert _grade_verdict(GradeRecord(**{**good, field: value}), None, 1.0, settings)[0] == "inconclusive"
+    assert _grade_verdict(GradeRecord(**good), None, float("nan"), settings)[0] == "inconclusive"
