@@ -23,6 +23,10 @@ size have similar prices, so they all enter at about the same beta, and a width-
 must bend on each of fangxu1's 21 humps (at least two kinks apiece, plus the zone ends) is
 either the zero grade or a slight change (measured: 54% of sup |f| after 4 grades, then the zero
 grade).  Focused on 3 humps, each grade fits them closely and the sup falls at every few grades.
+When the zones of a choice of humps cannot be made exact (:mod:`mgdl_convex.exact_zero`), the
+grade tries again with fewer humps (the 2 largest, the largest, then the second and the third
+alone) before it falls back to the zero grade, which would end the run: fewer humps, fewer zone
+equations.  (sqrt_kink on 512 samples stopped at grade 12, 1.8% of sup |f|, without it.)
 
 **Patterns.**  The certificate of a grade covers its program, not every width-W network: the
 neurons below, with the bounds (``certificate_scope`` says so).
@@ -314,32 +318,18 @@ def _layer_of(solution, program, zones) -> tuple[GradeLayer | None, str]:
     return exact_layer(solution.U, solution.sign, on)
 
 
-def fit_pointwise_grade(
-    grade: int,
-    layers: list,
-    X: np.ndarray,
-    target,
-    domain,
-    grade_input,
-    settings: GradeSettings,
-    options: PointwiseOptions,
-    rng: np.random.Generator,
-    start_ratio: float | None = None,
-) -> tuple[GradeLayer, object]:
-    """Fit grade ``grade`` on the samples X so that C1 is proved for it (module docstring).
+EXACT_FAILURE = "fallback to the zero grade: the zones could not be made exact"
 
-    ``layers``: the frozen grades (with their carried channels); ``grade_input(X)`` returns the
-    grade's input ``[z_(k-1)(X), 1]`` and the residual ``e_(k-1)(X)``; ``start_ratio``: beta / kappa
-    of the previous grade, where the path starts (each round then starts at the previous round's).
-    """
-    if len(domain) != 1:
-        raise NotImplementedError("theorem mode (guarantee='pointwise') is implemented for 1-D targets")
-    t_start = time.perf_counter()
-    g = _Grade(layers, target, domain, X, grade_input, settings, options, rng)
-    base_zones, zeros_ok = zero_zones(layers, target, domain, options.margin * g.spacing)
-    if g.first or g.carried:
-        base_zones = _focus(base_zones, g, options.humps)
-    pts = _Points([], list(base_zones))
+
+def _hump_choices(humps: int) -> list[tuple[int, int]]:
+    """(how many humps, how many of the largest to skip) to try in turn: the ``humps`` largest, then fewer,
+    then each of the next ones alone.  A grade whose zones cannot be made exact (:mod:`mgdl_convex.exact_zero`)
+    for one choice often can for another: fewer humps, fewer zone equations."""
+    return [(h, 0) for h in range(humps, 0, -1)] + [(1, skip) for skip in range(1, humps)]
+
+
+def _rounds(grade, g, pts, layers, target, domain, settings, options, start_ratio) -> SimpleNamespace:
+    """The separation rounds of one grade on the zones of ``pts`` (module docstring)."""
     status, layer, solved, program, rounds, order = "", None, None, None, 0, None
     patterns_info = SimpleNamespace(n_patterns=0, complete=False)  # thresholds at the points, none in a zone
     kappa_e = floor = 0.0
@@ -364,7 +354,7 @@ def fit_pointwise_grade(
             break
         layer, reason = _layer_of(solved.outcome.solution, program, zones)
         if layer is None:
-            status = f"fallback to the zero grade: the zones could not be made exact ({reason})"
+            status = f"{EXACT_FAILURE} ({reason})"
             break
         search = monotone_violations(layers, g.embedded(layer), target, domain, max_boxes=options.oracle_boxes)
         logger.info("grade %d, round %d: C1 %s (%d counterexamples, %d unresolved boxes)", grade, rounds,
@@ -375,6 +365,51 @@ def fit_pointwise_grade(
         _separate(search, g.embedded(layer), g, pts)
         layer = None
         status = f"fallback to the zero grade: C1 not proved in {options.rounds} rounds"
+    return SimpleNamespace(status=status, layer=layer, solved=solved, program=program, rounds=rounds, order=order,
+                           patterns_info=patterns_info, kappa_e=kappa_e, floor=floor)
+
+
+def fit_pointwise_grade(
+    grade: int,
+    layers: list,
+    X: np.ndarray,
+    target,
+    domain,
+    grade_input,
+    settings: GradeSettings,
+    options: PointwiseOptions,
+    rng: np.random.Generator,
+    start_ratio: float | None = None,
+) -> tuple[GradeLayer, object]:
+    """Fit grade ``grade`` on the samples X so that C1 is proved for it (module docstring).
+
+    ``layers``: the frozen grades (with their carried channels); ``grade_input(X)`` returns the
+    grade's input ``[z_(k-1)(X), 1]`` and the residual ``e_(k-1)(X)``; ``start_ratio``: beta / kappa
+    of the previous grade, where the path starts (each round then starts at the previous round's).
+    """
+    if len(domain) != 1:
+        raise NotImplementedError("theorem mode (guarantee='pointwise') is implemented for 1-D targets")
+    t_start = time.perf_counter()
+    g = _Grade(layers, target, domain, X, grade_input, settings, options, rng)
+    base_zones, zeros_ok = zero_zones(layers, target, domain, options.margin * g.spacing)
+    focused = g.first or g.carried
+    tried = []
+    for humps, skip in _hump_choices(options.humps) if focused else [(None, 0)]:
+        zones = _focus(base_zones, g, humps, skip) if focused else list(base_zones)
+        if tried and zones == _merge(zones + [tuple(g.domain[0])]):
+            break  # fewer humps than that: nothing left to try
+        pts = _Points([], zones)
+        run = _rounds(grade, g, pts, layers, target, domain, settings, options, start_ratio)
+        if not run.status.startswith(EXACT_FAILURE):
+            break
+        tried.append(f"{'largest' if not skip else f'{skip + 1}th largest'} {humps} hump(s): {run.status}")
+        logger.info("grade %d: %s; trying fewer humps", grade, run.status)
+    status, layer, solved, program, rounds = run.status, run.layer, run.solved, run.program, run.rounds
+    order, patterns_info, kappa_e, floor = run.order, run.patterns_info, run.kappa_e, run.floor
+    if tried and status.startswith(EXACT_FAILURE):
+        status = f"{EXACT_FAILURE} for every choice of humps ({'; '.join(tried)})"
+    elif tried:
+        status += f" (after {len(tried)} choice(s) of humps whose zones could not be made exact)"
     if layer is None:  # the zero grade, proved: it leaves the residual as it is
         solved = None
     if not zeros_ok:
@@ -403,14 +438,15 @@ def fit_pointwise_grade(
     return g.embedded(layer), result
 
 
-def _focus(zones, g: _Grade, humps: int) -> list[tuple[float, float]]:
-    """The zones plus every hump (a stretch between zones) but the ``humps`` with the largest ``|e|`` at the samples."""
+def _focus(zones, g: _Grade, humps: int, skip: int = 0) -> list[tuple[float, float]]:
+    """The zones plus every hump (a stretch between zones) but the ``humps`` with the largest ``|e|`` at the samples
+    after the ``skip`` largest."""
     lo, hi = g.domain[0]
     ends = [lo, *[v for z in zones for v in z], hi]
     stretches = [(a, b) for a, b in zip(ends[::2], ends[1::2]) if a < b]
     x = g.X[:, 0]
     size = [float(np.max(np.abs(g.e[(x > a) & (x < b)]), initial=0.0)) for a, b in stretches]
-    keep = set(np.argsort(size, kind="stable")[::-1][:humps].tolist())
+    keep = set(np.argsort(size, kind="stable")[::-1][skip : skip + humps].tolist())
     return _merge(list(zones) + [s for i, s in enumerate(stretches) if i not in keep])
 
 

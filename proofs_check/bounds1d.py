@@ -97,7 +97,15 @@ def _too_narrow(c: fmpq, d: fmpq) -> bool:
 
 
 def _box(c: fmpq, d: fmpq) -> tuple[tuple[float, float]]:
+    """[c, d] rounded outward to floats (a box that contains it)."""
     return ((lower_float(arb(c)), upper_float(arb(d))),)
+
+
+def _inner_box(c: fmpq, d: fmpq) -> tuple[tuple[float, float]] | None:
+    """[c, d] rounded inward to floats (a box inside it: what holds on [c, d] holds there), or None
+    when no two floats lie in it."""
+    lo, hi = upper_float(arb(c)), lower_float(arb(d))
+    return ((lo, hi),) if lo < hi else None
 
 
 def sup_abs(residuals, rtol: float = 1e-6, max_boxes: int = 200_000) -> SupSearch:
@@ -166,10 +174,10 @@ def prove_monotone(
     ends = [c, d]
     if gs != 0 and c < -gt / gs < d:
         ends = [c, -gt / gs, d]
-    found, unresolved, boxes = [], [], 0
+    found, unresolved, boxes, strict, margin = [], [], 0, None, -1.0
     for lo, hi in zip(ends[:-1], ends[1:]):
         m = (lo + hi) / 2
-        sign = 1 if gs * m + gt > 0 else -1
+        sign = 1 if gs * m + gt > 0 else -1  # sign g on (lo, hi): g is affine and vanishes at most at an end
         stack = [(lo, hi)]
         while stack:
             u, v = stack.pop()
@@ -185,13 +193,20 @@ def prove_monotone(
                     return MonotoneSearch(0, tuple(found), (), boxes)
                 continue
             if sign * (ep + ec) >= 0 or _anchored(prev, cur, u, v, sign, sp, sc):
+                # e_(k-1)^2 - e_k^2 = g (e_(k-1) + e_k) > 0 on the open box where sign (e_(k-1) + e_k) > 0;
+                # |g| >= its smaller end value there (affine, no zero inside)
+                if sign * (ep + ec) > 0:
+                    low = lower_float(arb(min(abs(gs * u + gt), abs(gs * v + gt))) * (sign * (ep + ec)))
+                    inner = _inner_box(u, v)
+                    if low > margin and inner is not None:
+                        strict, margin = inner, low
                 continue
             if boxes >= max_boxes or _too_narrow(u, v):
                 unresolved.append(_box(u, v))
                 continue
             w = (u + v) / 2
             stack += [(w, v), (u, w)]
-    return MonotoneSearch(0, tuple(found), tuple(unresolved), boxes)
+    return MonotoneSearch(0, tuple(found), tuple(unresolved), boxes, strict, max(margin, 0.0))
 
 
 def _box_integrals(c: fmpq, d: fmpq, res: Residual, ps) -> dict:

@@ -158,7 +158,7 @@ def prove_monotone_nd(
     with ``stop_at_first`` the search ends at the first one.
     """
     stack = [_root(domain)]
-    boxes, found, unresolved = 0, [], []
+    boxes, found, unresolved, strict, margin = 0, [], [], None, -1.0
     while stack:
         batch = [stack.pop() for _ in range(min(BATCH, len(stack)))]
         boxes += len(batch)
@@ -183,15 +183,22 @@ def prove_monotone_nd(
             if g_lo >= 0 and g_hi <= 0:  # g is identically zero on the box
                 continue
             twice_e = 2 * _residual_enclosure(target, prev, c[i], h[i], arr[i, :d], arr[i, d:])
-            if g_lo >= 0 and g_hi <= lower_float(twice_e):  # 0 <= g <= 2 e_(k-1)
-                continue
-            if g_hi <= 0 and g_lo >= upper_float(twice_e):  # 2 e_(k-1) <= g <= 0
+            lo2, hi2 = lower_float(twice_e), upper_float(twice_e)
+            if (g_lo >= 0 and g_hi <= lo2) or (g_hi <= 0 and g_lo >= hi2):  # 0 <= g <= 2 e_(k-1), or the mirror
+                # e_(k-1)^2 - e_k^2 = g (2 e_(k-1) - g) > 0 on the box where 0 < g < 2 e_(k-1) (or the mirror)
+                low = None
+                if g_lo > 0 and g_hi < lo2:
+                    low = lower_float(arb(g_lo) * (arb(lo2) - arb(g_hi)))
+                elif g_hi < 0 and g_lo > hi2:
+                    low = lower_float(arb(-g_hi) * (arb(g_lo) - arb(hi2)))
+                if low is not None and low > margin:
+                    strict, margin = _as_box(box), low
                 continue
             if boxes >= max_boxes or _too_narrow(box):
                 unresolved.append(_as_box(box))
                 continue
             stack.extend(_split(box))
-    return MonotoneSearch(grade, tuple(found), tuple(unresolved), boxes)
+    return MonotoneSearch(grade, tuple(found), tuple(unresolved), boxes, strict, max(margin, 0.0))
 
 
 # --------------------------------------------------------------------------- L^p

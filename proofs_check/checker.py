@@ -17,11 +17,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .claims import INCONCLUSIVE
 from .contract import Scheme, TargetLike, scheme_from_model
 from .drivers import RIGOROUS_DIMENSIONS, box_budget, grid_lp_norms, grids, rigorous_1d, rigorous_boxes
 from .grade_optimality import c4_verdict, optimality_evidence
 from .provenance import provenance_mismatch
 from .report import Report
+from .searches import PROVED
 from .sollya import sollya_cross_check
 from .training import training_facts
 from .verdicts import c1_train_verdict, c1_verdict, c2_verdict, c3_verdict
@@ -124,12 +126,20 @@ def check_scheme(scheme: Scheme, target, settings: CheckSettings | None = None) 
     zero = [g.zero for g in bounds.grades[1:]]
     kappa = [None if ev is None else ev["kappa_before"] for ev in evidence]
     method = bounds.method
-    c3 = c3_verdict([g.lp for g in bounds.grades], zero, s, bounds.trust, kappa)
-    if bounds.lp_unresolved:  # the enclosures could not decide: the verdict stays theirs; a grid estimate beside it
+    contraction = [
+        (g.monotone.strict, g.monotone.strict_margin)
+        if g.monotone is not None and g.monotone.status == PROVED and g.monotone.strict is not None
+        else None
+        for g in bounds.grades[1:]
+    ]
+    c3 = c3_verdict([g.lp for g in bounds.grades], zero, s, bounds.trust, kappa, contraction=contraction)
+    undecided = [k for k in bounds.lp_unresolved if k and any(c3.per_grade[k].get(f"p{p}_verdict") == INCONCLUSIVE
+                                                              for p in s.ps)]
+    if undecided:  # the enclosures could not decide: the verdict stays theirs; a grid estimate beside it
         # a grid misses what lies between its nodes and rounds in float64: it may inform, never pass a claim
         estimate = grid_lp_norms(scheme, target, s)
         summary = (
-            f"{c3.summary}; certified enclosures still overlap at grade(s) {list(bounds.lp_unresolved)} after "
+            f"{c3.summary}; certified enclosures still overlap at grade(s) {undecided} after "
             f"{box_budget(s, scheme.dimension).lp_boxes} boxes (raise CheckSettings.lp_boxes_{scheme.dimension}d "
             "to decide); a grid quadrature estimate, not a verdict, is in details['grid_norms']"
         )

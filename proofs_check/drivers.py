@@ -23,7 +23,7 @@ from .boundsnd import LpEnclosureND, prove_monotone_nd, sup_abs_nd
 from .claims import HEURISTIC, RIGOROUS
 from .network import dead_on_boxes, staged_outputs
 from .pieces import merged, partitions, zero_grades
-from .searches import MonotoneSearch, SupSearch
+from .searches import PROVED, MonotoneSearch, SupSearch
 
 __all__ = [
     "GradeBounds",
@@ -88,15 +88,15 @@ def rigorous_1d(scheme, target, s) -> Bounds:
     zero = zero_grades(parts[-1])
     own = [merged(part, (k,)) for k, part in enumerate(parts)]  # e_k affine on each piece
     residuals = [[(p.a, p.b, Residual(target, p.S[k], p.T[k])) for p in own[k]] for k in range(len(parts))]
-    lps = _lp_until_separated(residuals, s)
+    monotone = [None]
+    for k in range(1, len(parts)):
+        both = merged(parts[k], (k - 1, k))  # where g_k = 0 on a piece, prove_monotone returns at once
+        monotone.append(MonotoneSearch.merge(k, (_monotone_piece(target, p, k, s.c1_boxes) for p in both)))
+    lps = _lp_until_separated(residuals, s, contracted(monotone))
     out = []
-    for k, part in enumerate(parts):
+    for k in range(len(parts)):
         sup = sup_abs(residuals[k], rtol=s.sup_rtol, max_boxes=s.sup_boxes)
-        monotone = None
-        if k:
-            both = merged(part, (k - 1, k))  # where g_k = 0 on a piece, prove_monotone returns at once
-            monotone = MonotoneSearch.merge(k, (_monotone_piece(target, p, k, s.c1_boxes) for p in both))
-        out.append(GradeBounds(k, sup, lps[k], monotone, zero[k - 1] if k else None))
+        out.append(GradeBounds(k, sup, lps[k], monotone[k], zero[k - 1] if k else None))
     details = {"pieces": len(parts[-1]), "pieces_per_grade": [len(p) for p in own]}
     return Bounds(RIGOROUS, "exact pieces + ball arithmetic", tuple(out), own, details=details)
 
@@ -121,8 +121,24 @@ def lp_levels(lp_rtol: float) -> list[float]:
     return levels
 
 
-def _lp_until_separated(residuals, s) -> list[dict]:
-    """``{p: Enclosure of ||e_k||_p}`` per grade: coarse first, refined where neighbours overlap."""
+def contracted(monotone) -> set[int]:
+    """The grades k whose C1 search proved ``|e_k| <= |e_(k-1)|`` everywhere and ``<`` on a box: their
+    L^p norms fall strictly whatever the enclosures (:func:`proofs_check.verdicts.c3_verdict`), so the
+    L^p searches need not refine them to separation."""
+    return {k for k, m in enumerate(monotone) if m is not None and m.status == PROVED and m.strict is not None}
+
+
+def _decided(lps, k: int, contraction: set[int]) -> bool:
+    """C3 at grade k needs no finer enclosures: separated from grade k - 1's, or decided by contraction
+    (which needs ``||e_(k-1)||_p`` finite, its enclosure bounded)."""
+    if all(_separated(lps[k - 1][p], lps[k][p]) for p in lps[k]):
+        return True
+    return k in contraction and all(e.bounded for e in lps[k - 1].values())
+
+
+def _lp_until_separated(residuals, s, contraction: set[int] = frozenset()) -> list[dict]:
+    """``{p: Enclosure of ||e_k||_p}`` per grade: coarse first, refined where neighbours overlap (and C3 is
+    not decided by contraction)."""
     levels = lp_levels(s.lp_rtol)
     searches = [LpIntegrals(res, s.ps) for res in residuals]
 
@@ -134,7 +150,7 @@ def _lp_until_separated(residuals, s) -> list[dict]:
     for rtol in levels[1:]:
         overlap = set()
         for k in range(1, len(lps)):
-            if not all(_separated(lps[k - 1][p], lps[k][p]) for p in s.ps):
+            if not _decided(lps, k, contraction):
                 overlap |= {k - 1, k}
         for k in range(len(searches)):  # a grade separated from both neighbours is final
             if k not in overlap:
@@ -176,21 +192,19 @@ def box_budget(s, d: int) -> BoxBudget:
     raise ValueError(f"input splitting is rigorous in 2-D and 3-D only, not {d}-D")
 
 
-def lp_norms_boxes(scheme, target, s) -> tuple[list[dict], tuple[int, ...]]:
-    """Rigorous ``||e_k||_p`` enclosures on boxes, refined (doubling budgets) until consecutive grades separate.
+def lp_norms_boxes(scheme, target, s, contraction: set[int] = frozenset()) -> tuple[list[dict], tuple[int, ...]]:
+    """Rigorous ``||e_k||_p`` enclosures on boxes, refined (doubling budgets) until consecutive grades separate
+    (or, for the grades in ``contraction``, C3 is decided by contraction: :func:`contracted`).
 
     Returns ``(norms, unresolved)``: ``norms[k][p]`` an Enclosure of ``||e_k||_p`` and the grades
-    whose enclosures still overlap their predecessor's for some p.
+    whose enclosures still overlap their predecessor's for some p and are not so decided.
     """
     limit = box_budget(s, scheme.dimension).lp_boxes
     encs = [LpEnclosureND(scheme.layers, target, scheme.domain, k, s.ps) for k in range(scheme.n_grades + 1)]
 
     def overlapping():
-        return tuple(
-            k
-            for k in range(1, len(encs))
-            if not all(_separated(encs[k].enclosure(p), encs[k - 1].enclosure(p)) for p in s.ps)
-        )
+        lps = [{p: enc.enclosure(p) for p in s.ps} for enc in encs]
+        return tuple(k for k in range(1, len(encs)) if not _decided(lps, k, contraction))
 
     budget = min(4096, limit)
     for enc in encs:
@@ -206,12 +220,15 @@ def rigorous_boxes(scheme, target, s) -> Bounds:
     """2-D and 3-D: every search by input splitting, within the dimension's box budgets."""
     d, budget = scheme.dimension, box_budget(s, scheme.dimension)
     zero = _zero_grades(scheme)
-    norms, unresolved = lp_norms_boxes(scheme, target, s)
+    monotone = [None] + [
+        prove_monotone_nd(scheme.layers, target, scheme.domain, k, budget.c1_boxes)
+        for k in range(1, scheme.n_grades + 1)
+    ]
+    norms, unresolved = lp_norms_boxes(scheme, target, s, contracted(monotone))
     out = []
     for k in range(scheme.n_grades + 1):
         sup = sup_abs_nd(scheme.layers, target, scheme.domain, k, rtol=budget.sup_rtol, max_boxes=budget.sup_boxes)
-        monotone = prove_monotone_nd(scheme.layers, target, scheme.domain, k, budget.c1_boxes) if k else None
-        out.append(GradeBounds(k, sup, norms[k], monotone, zero[k - 1] if k else None))
+        out.append(GradeBounds(k, sup, norms[k], monotone[k], zero[k - 1] if k else None))
     method = f"input splitting + ball arithmetic ({d}-D)"
     details = {"boxes": {"sup": [g.sup.boxes for g in out], "c1": [g.monotone.boxes for g in out[1:]]}}
     return Bounds(RIGOROUS, method, tuple(out), lp_unresolved=unresolved, details=details)

@@ -64,12 +64,20 @@ class MonotoneSearch:
     ``status`` is ``proved`` (every box proved), ``counterexample`` (at least one certified
     counterexample) or ``unresolved`` (no counterexample, but boxes neither proved nor refuted
     within the budget: listed in ``unresolved``).
+
+    ``strict``: a box of positive volume on which ``|e_k| < |e_(k-1)|`` is proved at every point (but
+    possibly on a null set of its boundary), or None; with ``status == proved`` it makes every
+    ``||e_k||_p`` strictly smaller than ``||e_(k-1)||_p`` (:func:`proofs_check.verdicts.c3_verdict`).
+    ``strict_margin``: a certified lower bound of ``e_(k-1)^2 - e_k^2`` on that box (0 where the box
+    touches a zero of g_k); of the strict boxes met, the one with the largest margin is kept.
     """
 
     grade: int
     counterexamples: tuple[Counterexample, ...]
     unresolved: tuple[Box, ...]
     boxes: int
+    strict: Box | None = None
+    strict_margin: float = 0.0
 
     @property
     def status(self) -> str:
@@ -91,14 +99,19 @@ class MonotoneSearch:
             "boxes": self.boxes,
             "worst_excess": None if worst is None else worst.excess,
             "worst_point": None if worst is None else list(worst.point),
+            "strict_box": None if self.strict is None else [list(b) for b in self.strict],
+            "strict_margin": None if self.strict is None else self.strict_margin,
         }
 
     @staticmethod
     def merge(grade: int, parts) -> MonotoneSearch:
         parts = list(parts)
+        best = max((p for p in parts if p.strict is not None), key=lambda p: p.strict_margin, default=None)
         return MonotoneSearch(
             grade,
             tuple(c for p in parts for c in p.counterexamples),
             tuple(b for p in parts for b in p.unresolved),
             sum(p.boxes for p in parts),
+            None if best is None else best.strict,
+            0.0 if best is None else best.strict_margin,
         )

@@ -13,10 +13,10 @@ import math
 import numpy as np
 
 from .claims import FAIL, HEURISTIC, INCONCLUSIVE, PASS, RIGOROUS, ClaimResult, not_run, worst_outcome
+from .training import TRAIN_TOL
 
 __all__ = ["c1_verdict", "c1_train_verdict", "c2_verdict", "c3_verdict", "TRAIN_TOL"]
 
-TRAIN_TOL = 1e-7  # relative to max |e_(k-1)| at the samples: what the solver's tolerances leave of monotone=True
 
 
 def _fmt_point(p) -> str:
@@ -204,19 +204,28 @@ def _put_norms(row: dict, norms: dict, ps) -> None:
             row[f"p{p}_reason"] = e["reason"]
 
 
-def c3_verdict(norms, zero, s, trust: str, kappa=None, note: str = "") -> ClaimResult:
+def c3_verdict(norms, zero, s, trust: str, kappa=None, note: str = "", contraction=None) -> ClaimResult:
     """C3 from ``norms[k][p]`` (Enclosures of ``||e_k||_p``); ``zero[k-1]``: g_k proved identically 0.
 
     A grade is trivial only when its output is proved identically zero; every other grade must
     decrease every L^p norm strictly.  ``kappa`` (optional, per grade) is shown beside each row.
+
+    ``contraction[k-1]`` (rigorous bounds only): ``(box, margin)``, a box on which ``|e_k| < |e_(k-1)|``
+    is proved at every point and a certified lower bound of ``e_(k-1)^2 - e_k^2`` there, given only
+    when C1 is proved for grade k on all of Omega (``|e_k| <= |e_(k-1)|`` everywhere), else None.
+    Then ``|e_(k-1)|^p - |e_k|^p`` is >= 0 everywhere and > 0 on the box, a set of positive measure,
+    so ``||e_k||_p < ||e_(k-1)||_p`` for every p whose ``||e_(k-1)||_p`` is finite (its enclosure
+    bounded): a pass where the two enclosures still overlap.  The enclosures keep the last word
+    where they are separated either way.
     """
     if len(norms) == 1:
         return not_run("C3", "the scheme has no grades")
     rows = [{"grade": 0, "nontrivial": None, **{f"p{p}_verdict": "-" for p in s.ps}}]
     _put_norms(rows[0], norms[0], s.ps)
-    outcomes, unbounded = [], []
+    outcomes, unbounded, contracted = [], [], []
     for k in range(1, len(norms)):
         nontrivial = not zero[k - 1]
+        strict = None if contraction is None or trust != RIGOROUS else contraction[k - 1]
         row = {"grade": k, "nontrivial": nontrivial}
         if kappa is not None and kappa[k - 1] is not None:
             row["kappa_before"] = kappa[k - 1]
@@ -226,6 +235,11 @@ def c3_verdict(norms, zero, s, trust: str, kappa=None, note: str = "") -> ClaimR
                 verdict = PASS
             elif cur.lower >= prev.upper:
                 verdict = FAIL
+            elif strict is not None and prev.bounded:
+                verdict = PASS
+                row["strict_box"], row["strict_margin"] = [list(b) for b in strict[0]], strict[1]
+                if nontrivial and k not in contracted:
+                    contracted.append(k)
             else:
                 verdict = INCONCLUSIVE
                 if not (cur.bounded and prev.bounded):
@@ -239,6 +253,12 @@ def c3_verdict(norms, zero, s, trust: str, kappa=None, note: str = "") -> ClaimR
     if outcome == PASS:
         how = "proved (separated enclosures)" if trust == RIGOROUS else "on grid estimates (separated by their error)"
         line = f"||e_k||_p < ||e_(k-1)||_p {how} for p in {list(s.ps)} at every non-trivial grade"
+        if contracted:
+            line = (
+                f"||e_k||_p < ||e_(k-1)||_p proved for p in {list(s.ps)} at every non-trivial grade: by separated "
+                f"enclosures, and at grade(s) {contracted} (enclosures overlapping) by contraction: C1 proved "
+                "|e_k| <= |e_(k-1)| on all of Omega and |e_k| < |e_(k-1)| on a box (rows: strict_box)"
+            )
         if not outcomes:
             line = "every grade's output is identically zero: nothing to decrease"
     elif outcome == FAIL:

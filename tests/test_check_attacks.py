@@ -632,3 +632,145 @@ def test_records_with_edited_weights_recompute_training_excess(saved, tmp_path):
     report = _report(_tampered(path, tmp_path, _scale_readout(1, -3.0)), target)
     assert report.claim("C1_train").outcome == FAIL
     assert report.claim("C4").outcome != PASS
+
+
+# =========================================================================== 5. C3 by contraction
+# C3 may pass where the L^p enclosures overlap if C1 is proved on all of Omega (|e_k| <= |e_(k-1)|
+# everywhere) and |e_k| < |e_(k-1)| is proved on a box: then every ||e_k||_p is strictly smaller.
+# Each attack below removes one of those premises, or makes the "strict" box a tie.
+
+
+def _affine_grade(slope: float, const: float, d: int = 1) -> Layer:
+    """g(x) = slope * x_0 + const on [0, 1]^d: relu(x_0) and relu(1) (a constant neuron)."""
+    w = np.zeros((d, 2))
+    w[0, 0] = 1.0
+    return Layer(np.vstack([w, [0.0, 1.0]]), np.array([slope, const]))
+
+
+def _overlap(row_prev: dict, row: dict, p) -> bool:
+    (a, b), (c, d) = row_prev[f"p{p}"], row[f"p{p}"]
+    return not (b < c or d < a)
+
+
+def _wave(d: int = 1) -> Target:
+    """f = 2 + sin(3 x_0) on [0, 1]^d: its L^p norms are enclosed to lp_rtol, not exactly."""
+    return Target(
+        f"wave{d}", tuple((0.0, 1.0) for _ in range(d)), lambda x, m: 2 + m.sin(3 * x[0]),
+        lambda x, m: [3 * m.cos(3 * x[0])] + [0 * x[i] for i in range(1, d)],
+    )
+
+
+def test_c3_by_contraction_passes_a_decrease_too_small_to_separate():
+    """f = 2 + sin 3x, g_1 = 1e-9: |e_1| = |e_0| - 1e-9 everywhere, so every ||e_1||_p is smaller by
+    about 5e-10 relative, far below lp_rtol: the enclosures overlap, the contraction decides (rigorous)."""
+    report = _check([_affine_grade(0.0, 1e-9)], UNIT, _wave())
+    assert report.claim("C1").outcome == PASS
+    c3 = report.claim("C3")
+    assert c3.outcome == PASS and c3.trust == "rigorous" and "contraction" in c3.summary, c3.summary
+    lo, hi = c3.per_grade[1]["strict_box"][0]
+    assert -1e-300 <= lo < hi <= 1.0 + 1e-15  # rounded outward
+    assert all(_overlap(c3.per_grade[0], c3.per_grade[1], p) for p in CheckSettings().ps)  # not by separation
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_c3_equal_magnitudes_never_pass_by_contraction(d):
+    """f = x_0 - 1/2, g_1 = 2 x_0 - 1: e_1 = -e_0, so |e_1| = |e_0| everywhere: C1 holds (with equality)
+    and every ||e_1||_p equals ||e_0||_p: no box may be called strict, C3 must not pass."""
+    report = _check([_affine_grade(2.0, -1.0, d)], [[0.0, 1.0]] * d, _lin(0.5, d))
+    assert report.claim("C1").outcome == PASS or (d > 1 and report.claim("C1").outcome == INCONCLUSIVE)
+    assert report.claim("C1").per_grade[0]["strict_box"] is None
+    assert report.claim("C3").outcome != PASS
+
+
+def test_c3_contraction_needs_c1_everywhere():
+    """f = 1 + x, g_1 = 1e-9 minus a tent of height 1e-6 on [0.3, 0.32]: |e_1| < |e_0| off the tent (strict
+    boxes exist) but the tent raises ||e_1||_1 by 1e-8 - 1e-9 > 0: C1 fails there, C3 must not pass."""
+    target = Target("1px", ((0.0, 1.0),), lambda x, m: 1 + x[0], lambda x, m: [1 + 0 * x[0]])
+    tent = _tent(0.3, 0.01, -1e-6)
+    layer = Layer(np.hstack([tent.hidden, [[0.0], [1.0]]]), np.r_[tent.readout, 1e-9])
+    report = _check([layer], UNIT, target)
+    assert report.claim("C1").outcome == FAIL
+    _c1_fail_reverifies(report, [layer], lambda x: 1 + Fraction(float(x[0])))
+    assert report.claim("C3").outcome != PASS
+
+
+def test_c3_contraction_needs_c1_proved_not_unresolved():
+    """f = 1 with a ball form that is NaN near 0.5, g_1 = 1e-9: C3 is true (|e_1| = 1 - 1e-9) but C1
+    cannot be proved on the hole, and the enclosures cannot separate 1e-9: C3 must stay unproved."""
+    from flint import arb
+
+    hole = arb(0.5, 0.1)
+
+    def f(x, m):
+        t = x[0]
+        if isinstance(t, np.ndarray):
+            return 1 + 0 * t
+        return arb("nan") if t.overlaps(hole) else 1 + 0 * t
+
+    def grad(x, m):
+        t = x[0]
+        return [arb("nan") if t.overlaps(hole) else 0 * t]
+
+    report = _check([_affine_grade(0.0, 1e-9)], UNIT, Target("nanhole1", ((0.0, 1.0),), f, grad), c1_boxes=300)
+    assert report.claim("C1").outcome != PASS
+    assert report.claim("C3").outcome != PASS
+
+
+def test_c3_contraction_is_not_used_on_grids():
+    """The same 1e-9 decrease with a target that has no ball form: the checks are grids (heuristic),
+    C1 there is evidence, not a proof: C3 must not pass."""
+    target = Target("1px_np", ((0.0, 1.0),), lambda x, m: 1 + x[0], numpy_only=True)
+    report = _check([_affine_grade(0.0, 1e-9)], UNIT, target)
+    assert report.claim("C3").outcome != PASS
+    assert "contraction" not in report.claim("C3").summary
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_nd_c3_by_contraction_passes_a_tiny_uniform_decrease(d):
+    """f = 2 + sin 3 x_0 on [0, 1]^d, g_1 = 1e-9: as in 1-D, decided by contraction on boxes."""
+    report = _check([_affine_grade(0.0, 1e-9, d)], [[0.0, 1.0]] * d, _wave(d), **_box_budgets(500))
+    assert report.claim("C1").outcome == PASS
+    c3 = report.claim("C3")
+    assert c3.outcome == PASS and "contraction" in c3.summary, c3.summary
+    assert len(c3.per_grade[1]["strict_box"]) == d
+
+
+def test_c3_strict_margin_holds_on_the_whole_reported_box():
+    """Found by a red-team pass: the strict box was rounded outward, one float below the exact box, where
+    e_0^2 - e_1^2 fell short of the margin (by 1.5e-30).  The box is now rounded inward; checked exactly."""
+    target = Target("1px", ((0.0, 1.0),), lambda x, m: 1 + x[0], lambda x, m: [1 + 0 * x[0]])
+    S = 1e-14
+    layer = Layer(np.array([[1.0, 1.0], [-(0.5 - 1e-9), -0.5]]), np.array([S, -0.5 * S]))
+    row = _check([layer], UNIT, target).claim("C3").per_grade[1]
+    ((lo, hi),), margin = row["strict_box"], Fraction(row["strict_margin"])
+    assert 0.0 <= lo < hi <= 1.0 and margin > 0
+    for x in (lo, np.nextafter(lo, 1.0), (lo + hi) / 2, np.nextafter(hi, 0.0), hi):
+        X = Fraction(float(x))
+        e0 = 1 + X
+        e1 = e0 - _exact_G([layer], [X])[1]
+        assert e0 * e0 - e1 * e1 >= margin, x
+
+
+# ========================================================================== 6. C1_train, exact where floats cannot
+def _cancelling(c: float, shift: float) -> Layer:
+    """g = c relu(x - 1/4) - c relu(x - 1/4) + shift: exactly the constant ``shift``, but its float forms
+    carry a rounding radius of about c 1e-16 (far above C1_train's 1e-7 for c = 1e12)."""
+    return Layer(np.array([[1.0, 1.0, 0.0], [-0.25, -0.25, 1.0]]), np.array([c, -c, shift]))
+
+
+@pytest.mark.parametrize(
+    "shift,verdict",
+    [
+        (0.0, PASS),  # |e_1| = |e_0| exactly: the excess 0 is within the tolerance; floats alone: inconclusive
+        (-1e-6, FAIL),  # |e_1| = 1 + 1e-6: an excess ten times the tolerance 1e-7, hidden in a radius of 1e-4
+        (-1e-8, PASS),  # an excess of 1e-8, below the tolerance by design (what monotone=True's solver leaves)
+    ],
+)
+def test_c1_train_is_decided_exactly_where_the_float_radius_is_too_wide(shift, verdict):
+    X = np.linspace(0.0, 1.0, 33)[:, None]
+    layer = _cancelling(1e12, shift)
+    report = _check([layer], UNIT, _const(1.0), samples=((X, np.ones(33)),), records=[grade_record(1, 33)])
+    c1t = report.claim("C1_train")
+    assert c1t.outcome == verdict, c1t.summary
+    lo, hi = c1t.per_grade[0]["excess"]["lower"], c1t.per_grade[0]["excess"]["upper"]
+    assert lo <= -shift <= hi and hi - lo < 1e-12  # near the exact excess, not within the float radius 1e-4

@@ -249,10 +249,28 @@ def _case_1d(seed, n_brute, tally):
             assert float(p.a) <= c.point[0] <= float(p.b)
         tally["counterexamples"] += len(search.counterexamples)
         if search.status == "proved":
+            tally["strict"] += _check_strict(search, layers, target, k, rng, seed)
             inside = (X[:, 0] >= float(p.a)) & (X[:, 0] <= float(p.b))
             assert np.all(excess[inside] <= slack[inside]), (seed, "a proved piece violates C1")
             tally["proved_pieces"] += 1
         tally["unresolved_pieces"] += search.status == "unresolved"
+
+
+def _check_strict(search, layers, target, k, rng, seed):
+    """A strict box (C3 by contraction) holds what it claims at points inside it: e_(k-1)^2 - e_k^2 is at
+    least the certified margin (0 allowed), up to the float evaluation's rounding bound."""
+    if search.strict is None:
+        return 0
+    lo, hi = np.array([b[0] for b in search.strict]), np.array([b[1] for b in search.strict])
+    assert np.all(lo < hi), (seed, "a strict box of no volume")
+    P = lo + (hi - lo) * rng.random((200, len(lo)))
+    P = np.clip(P, 0.0, 1.0)
+    f = target(P)
+    G, err = _forward(layers, P)
+    cur, prev = np.abs(f - G[k]), np.abs(f - G[k - 1])
+    slack = 2 * (cur + prev + err[k] + err[k - 1]) * (err[k] + err[k - 1]) + 1e-300
+    assert np.all(prev**2 - cur**2 >= search.strict_margin - slack - 1e-15 * prev**2), (seed, "strict box")
+    return 1 if search.strict_margin > 0 else 0  # counted where the margin makes the check quantitative
 
 
 # --------------------------------------------------------------------------- 2-D and 3-D cases
@@ -304,6 +322,7 @@ def _case_box(seed, side, tally, d):
         assert ball > 0 and ball.upper() >= c.excess, (seed, c)
     tally["counterexamples"] += len(search.counterexamples)
     if search.status == "proved":
+        tally["strict"] += _check_strict(search, layers, target, k, rng, seed)
         excess = np.abs(f - G[k]) - np.abs(f - G[k - 1])
         assert np.all(excess <= err[k] + err[k - 1] + 1e-15), (seed, d, "a proved grade violates C1")
         tally["proved"] += 1
@@ -312,7 +331,7 @@ def _case_box(seed, side, tally, d):
 
 def _run(case, seeds, size):
     """Run the cases; ``size`` (brute-force points, or grid side in 2-D, 3-D) is a number or a function of the seed."""
-    keys = ("sup", "lp", "counterexamples", "proved_pieces", "unresolved_pieces", "proved", "unresolved")
+    keys = ("sup", "lp", "counterexamples", "proved_pieces", "unresolved_pieces", "proved", "unresolved", "strict")
     tally = dict.fromkeys(keys, 0)
     for seed in seeds:
         case(seed, size(seed) if callable(size) else size, tally)

@@ -106,6 +106,32 @@ def test_a_pointwise_grade_is_proved_after_a_counterexample_became_a_constraint(
     assert c1.outcome == "pass" and c1.trust == "rigorous"
 
 
+def test_c3_is_proved_by_the_contraction_where_the_enclosures_overlap():
+    """sqrt_kink in theorem mode: from grade 8 on the L^p norms fall by less than the enclosures can
+    separate (lp_rtol 1e-3), yet C3 passes, rigorously: C1 is proved on all of [0, 1] and |e_k| <
+    |e_(k-1)| on a box.  Independently (float): every such box is strict at the points of a grid in
+    it, and on a fine grid of [0, 1] no |e_k| exceeds |e_(k-1)|."""
+    target = get_target("sqrt_kink")
+    m = MultigradeRegressor(n_grades=9, width=32, guarantee="pointwise", random_state=0)
+    m.fit_target(target, samples=128)
+    report = check_scheme(scheme_from_model(m, target), target, CheckSettings(sollya="off"))
+    c3 = report.claim("C3")
+    assert c3.outcome == "pass" and c3.trust == "rigorous" and "contraction" in c3.summary, c3.summary
+    contracted = [row for row in c3.per_grade[1:] if "strict_box" in row]
+    assert contracted
+    X = np.linspace(0.0, 1.0, 200_001)[:, None]
+    e = [target(X).ravel(), *(target(X).ravel() - g for g in m.staged_predict(X))]
+    for row in contracted:
+        k = row["grade"]
+        (lo, hi), = row["strict_box"]
+        B = np.linspace(max(lo, 0.0), min(hi, 1.0), 103)[1:-1, None]  # the box is narrower than X's spacing
+        eb = [target(B).ravel(), *(target(B).ravel() - G for G in m.staged_predict(B))]
+        decrease = eb[k - 1] ** 2 - eb[k] ** 2  # float: rounding about 1e-16 |e|^2
+        margin = row["strict_margin"]
+        assert lo < hi and margin > 0 and np.all(decrease > 0) and np.all(decrease >= margin * (1 - 1e-6) - 1e-20)
+        assert np.all(np.abs(e[k]) <= np.abs(e[k - 1]) + 1e-12)
+
+
 def test_a_grade_touches_only_the_largest_humps_of_the_residual(pointwise):
     """Outside the ``humps`` stretches between zeros of f where |f| is largest at the samples, g_1 is 0
     (exactly, in exact arithmetic: the rigorous check of C1 depends on it)."""
@@ -163,6 +189,41 @@ def test_a_grade_that_cannot_be_proved_in_its_budget_falls_back_and_says_so():
     assert len(m.grades_) == 0  # grade 1 needed more rounds: the zero grade instead, and the run stops
     assert "grade 1 is the zero grade: fallback to the zero grade: C1 not proved in 1 rounds" in m.stop_reason_
     assert not np.any(m.predict(np.linspace(0.0, 1.0, 11)[:, None]))  # nothing unproved is kept
+
+
+def _humps_touched(m, target) -> int:
+    """How many stretches between zeros of f the first grade is non-zero on (fine grid)."""
+    x = np.linspace(0.0, 1.0, 200_001)
+    g = m.layers_[0](np.column_stack([x, np.ones_like(x)]))
+    f = target(x[:, None]).ravel()
+    humps = np.split(np.arange(x.size), np.flatnonzero(np.sign(f[1:]) * np.sign(f[:-1]) < 0) + 1)
+    return sum(np.max(np.abs(g[h])) > 1e-9 * np.max(np.abs(g)) for h in humps)
+
+
+def test_a_grade_whose_zones_cannot_be_made_exact_tries_fewer_humps(monkeypatch):
+    """The exact-zero step refused (forced here) for the 3 largest humps: the grade is fit again on 2, is
+    proved by the rigorous checker, and says what happened; forced for every choice: the zero grade, said."""
+    import mgdl_convex.pointwise as pw
+
+    target = get_target("fangxu1")
+    real, calls = pw._layer_of, []
+
+    def refuse_first(solution, program, zones):
+        calls.append(len(zones))
+        return (None, "forced") if len(calls) == 1 else real(solution, program, zones)
+
+    monkeypatch.setattr(pw, "_layer_of", refuse_first)
+    m = MultigradeRegressor(n_grades=1, width=32, guarantee="pointwise", random_state=0).fit_target(target, samples=128)
+    g = m.grades_[0]
+    assert g.c1_status.startswith("proved") and "1 choice(s) of humps" in g.c1_status and g.width > 0
+    assert 1 <= _humps_touched(m, target) <= 2
+    report = check_scheme(scheme_from_model(m, target), target, CheckSettings(sollya="off"))
+    assert report.claim("C1").outcome == "pass" and report.claim("C1").trust == "rigorous"
+
+    monkeypatch.setattr(pw, "_layer_of", lambda solution, program, zones: (None, "forced"))
+    m = MultigradeRegressor(n_grades=1, width=32, guarantee="pointwise", random_state=0).fit_target(target, samples=128)
+    assert len(m.grades_) == 0 and "could not be made exact for every choice of humps" in m.stop_reason_
+    assert m.stop_reason_.count("forced") == 5  # 3, 2, 1 largest; the second and the third alone
 
 
 def test_bounds_at_the_samples_alone_are_refuted_by_the_oracle():
