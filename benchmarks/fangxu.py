@@ -33,11 +33,11 @@ def grade_problems(model, target):
 
     from mgdl_convex.network import forward
 
-    X = model.training_samples(target)[0]
-    Zb, e = np.column_stack([X, np.ones(len(X))]), target(X).astype(float)
-    for _, Z, g in forward(X, model.layers_):
+    for k, X in enumerate(model.training_samples(target)[: len(model.layers_)]):
+        Zb, e = np.column_stack([X, np.ones(len(X))]), target(X).astype(float)
+        for _, Z, g in forward(X, model.layers_[:k]):
+            Zb, e = np.column_stack([Z, np.ones(len(Z))]), e - g
         yield Zb, e
-        Zb, e = np.column_stack([Z, np.ones(len(Z))]), e - g
 
 
 def same_input_gd(model, target, steps: int, lr: float) -> list[float]:

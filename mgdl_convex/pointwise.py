@@ -402,7 +402,7 @@ def fit_pointwise_grade(
         run = _rounds(grade, g, pts, layers, target, domain, settings, options, start_ratio)
         if not run.status.startswith(EXACT_FAILURE):
             break
-        tried.append(f"{'largest' if not skip else f'{skip + 1}th largest'} {humps} hump(s): {run.status}")
+        tried.append(f"humps {skip + 1}-{skip + humps} by size: {run.status}")
         logger.info("grade %d: %s; trying fewer humps", grade, run.status)
     status, layer, solved, program, rounds = run.status, run.layer, run.solved, run.program, run.rounds
     order, patterns_info, kappa_e, floor = run.order, run.patterns_info, run.kappa_e, run.floor

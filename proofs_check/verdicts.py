@@ -18,7 +18,6 @@ from .training import TRAIN_TOL
 __all__ = ["c1_verdict", "c1_train_verdict", "c2_verdict", "c3_verdict", "TRAIN_TOL"]
 
 
-
 def _fmt_point(p) -> str:
     return ", ".join(f"{v:.6g}" for v in p)
 

@@ -127,11 +127,11 @@ def test_fangxu_same_input_gd_trains_each_grades_own_problem():
     from mgdl_convex import MultigradeRegressor, get_target
 
     target = get_target("fangxu1")
-    model = MultigradeRegressor(n_grades=2, width=6, n_patterns=32).fit_target(target, samples=64)
+    model = MultigradeRegressor(n_grades=2, width=6, n_patterns=32).fit_target(target, samples=[48, 64])
     problems = list(grade_problems(model, target))
     assert len(problems) == len(model.grades_) == 2
-    for (Zb, e), grade in zip(problems, model.grades_):
-        assert Zb.shape == (64, grade.input_dim + 1) and np.all(Zb[:, -1] == 1.0)
+    for (Zb, e), grade in zip(problems, model.grades_):  # each grade on its own samples
+        assert Zb.shape == (grade.n_samples, grade.input_dim + 1) and np.all(Zb[:, -1] == 1.0)
         assert e @ e / (2 * len(e)) == pytest.approx(grade.loss_before, rel=1e-9)  # the residual the grade saw
     losses = same_input_gd(model, target, steps=300, lr=1e-2)
     assert len(losses) == 2 and all(np.isfinite(v) and v > 0 for v in losses)
