@@ -267,9 +267,12 @@ def _check_strict(search, layers, target, k, rng, seed):
     P = np.clip(P, 0.0, 1.0)
     f = target(P)
     G, err = _forward(layers, P)
-    cur, prev = np.abs(f - G[k]), np.abs(f - G[k - 1])
-    slack = 2 * (cur + prev + err[k] + err[k - 1]) * (err[k] + err[k - 1]) + 1e-300
-    assert np.all(prev**2 - cur**2 >= search.strict_margin - slack - 1e-15 * prev**2), (seed, "strict box")
+    s = max(float(np.max(np.abs(f))), 1.0)  # the checks in units of the target's size: no overflow at 1e300
+    cur, prev, r = np.abs(f - G[k]) / s, np.abs(f - G[k - 1]) / s, (err[k] + err[k - 1]) / s
+    with np.errstate(over="ignore"):  # a rounding bound beyond float64: that point cannot be checked (slack inf)
+        slack = 2 * (cur + prev + r) * r + 1e-300
+    margin = search.strict_margin / s / s
+    assert np.all(prev**2 - cur**2 >= margin - slack - 1e-15 * prev**2), (seed, "strict box")
     return 1 if search.strict_margin > 0 else 0  # counted where the margin makes the check quantitative
 
 
