@@ -29,15 +29,10 @@ PUBLISHED = {
 def grade_problems(model, target):
     """Per fitted grade k, its own problem ``(Zb, e)`` on its training samples: the input (the features of
     grades 1..k-1 with a bias column) and the residual they leave."""
-    import numpy as np
-
-    from mgdl_convex.network import forward
+    from proofs_check.network import grade_input
 
     for k, X in enumerate(model.training_samples(target)[: len(model.layers_)]):
-        Zb, e = np.column_stack([X, np.ones(len(X))]), target(X).astype(float)
-        for _, Z, g in forward(X, model.layers_[:k]):
-            Zb, e = np.column_stack([Z, np.ones(len(Z))]), e - g
-        yield Zb, e
+        yield grade_input(model.layers_, X, target(X), k)
 
 
 def same_input_gd(model, target, steps: int, lr: float) -> list[float]:

@@ -328,7 +328,23 @@ def _hump_choices(humps: int) -> list[tuple[int, int]]:
     return [(h, 0) for h in range(humps, 0, -1)] + [(1, skip) for skip in range(1, humps)]
 
 
-def _rounds(grade, g, pts, layers, target, domain, settings, options, start_ratio) -> SimpleNamespace:
+@dataclass(frozen=True)
+class _Attempt:
+    """What the separation rounds of one grade on one set of zones ended with."""
+
+    status: str
+    layer: GradeLayer | None
+    solved: object
+    program: GradeProgram | None
+    rounds: int
+    order: np.ndarray | None
+    patterns_info: SimpleNamespace
+    kappa_e: float
+    floor: float
+    exact_failed: bool  # the zones could not be made exact (another choice of humps may do)
+
+
+def _rounds(grade, g, pts, layers, target, domain, settings, options, start_ratio) -> _Attempt:
     """The separation rounds of one grade on the zones of ``pts`` (module docstring)."""
     status, layer, solved, program, rounds, order = "", None, None, None, 0, None
     patterns_info = SimpleNamespace(n_patterns=0, complete=False)  # thresholds at the points, none in a zone
@@ -355,7 +371,7 @@ def _rounds(grade, g, pts, layers, target, domain, settings, options, start_rati
         layer, reason = _layer_of(solved.outcome.solution, program, zones)
         if layer is None:
             status = f"{EXACT_FAILURE} ({reason})"
-            break
+            return _Attempt(status, None, solved, program, rounds, order, patterns_info, kappa_e, floor, True)
         search = monotone_violations(layers, g.embedded(layer), target, domain, max_boxes=options.oracle_boxes)
         logger.info("grade %d, round %d: C1 %s (%d counterexamples, %d unresolved boxes)", grade, rounds,
                     search.status, len(search.counterexamples), len(search.unresolved))
@@ -365,8 +381,7 @@ def _rounds(grade, g, pts, layers, target, domain, settings, options, start_rati
         _separate(search, g.embedded(layer), g, pts)
         layer = None
         status = f"fallback to the zero grade: C1 not proved in {options.rounds} rounds"
-    return SimpleNamespace(status=status, layer=layer, solved=solved, program=program, rounds=rounds, order=order,
-                           patterns_info=patterns_info, kappa_e=kappa_e, floor=floor)
+    return _Attempt(status, layer, solved, program, rounds, order, patterns_info, kappa_e, floor, False)
 
 
 def fit_pointwise_grade(
@@ -392,26 +407,24 @@ def fit_pointwise_grade(
     t_start = time.perf_counter()
     g = _Grade(layers, target, domain, X, grade_input, settings, options, rng)
     base_zones, zeros_ok = zero_zones(layers, target, domain, options.margin * g.spacing)
-    focused = g.first or g.carried
+    choices = [list(base_zones)]
+    if g.first or g.carried:
+        focused = [_focus(base_zones, g, humps, skip) for humps, skip in _hump_choices(options.humps)]
+        choices = [z for i, z in enumerate(focused) if z is not None and z not in focused[:i]]  # few humps, few choices
     tried = []
-    for humps, skip in _hump_choices(options.humps) if focused else [(None, 0)]:
-        zones = _focus(base_zones, g, humps, skip) if focused else list(base_zones)
-        if tried and zones == _merge(zones + [tuple(g.domain[0])]):
-            break  # fewer humps than that: nothing left to try
+    for zones in choices:
         pts = _Points([], zones)
         run = _rounds(grade, g, pts, layers, target, domain, settings, options, start_ratio)
-        if not run.status.startswith(EXACT_FAILURE):
+        if not run.exact_failed:
             break
-        tried.append(f"humps {skip + 1}-{skip + humps} by size: {run.status}")
+        tried.append(run.status)
         logger.info("grade %d: %s; trying fewer humps", grade, run.status)
-    status, layer, solved, program, rounds = run.status, run.layer, run.solved, run.program, run.rounds
-    order, patterns_info, kappa_e, floor = run.order, run.patterns_info, run.kappa_e, run.floor
-    if tried and status.startswith(EXACT_FAILURE):
+    status, layer, program = run.status, run.layer, run.program
+    if tried and run.exact_failed:
         status = f"{EXACT_FAILURE} for every choice of humps ({'; '.join(tried)})"
     elif tried:
         status += f" (after {len(tried)} choice(s) of humps whose zones could not be made exact)"
-    if layer is None:  # the zero grade, proved: it leaves the residual as it is
-        solved = None
+    solved = run.solved if layer is not None else None  # the zero grade, proved: it leaves the residual as it is
     if not zeros_ok:
         status += " (zero enclosure at its box budget: zones coarser than asked)"
     q = g.Zb[:, g.cols].shape[1]
@@ -419,15 +432,15 @@ def fit_pointwise_grade(
         layer=layer if layer is not None else GradeLayer(np.zeros((q, 0)), np.zeros(0)),
         guarantee="pointwise",
         c1_status=status,
-        c1_rounds=rounds,
+        c1_rounds=run.rounds,
         constraint_points=len(pts.constraint),
         zones=len(pts.zones),
     )
     if program is None:
         program = GradeProgram(g.Zb[:, g.cols], g.e, np.zeros((g.n, 0), bool), 0.0)
     times = (0.0, time.perf_counter() - t_start, t_start)
-    layer, result = grade_result(grade, program, solved, settings, patterns_info, kappa_e, floor, order, None, times,
-                                 **extra)
+    layer, result = grade_result(grade, program, solved, settings, run.patterns_info, run.kappa_e, run.floor, run.order,
+                                 None, times, **extra)
     scope = "the grade's program: its bounds, and threshold neurons with no kink inside a zone"
     if options.kinks_at_points:
         scope = "the grade's program: its bounds, and neurons with their kinks at its points, none inside a zone"
@@ -438,12 +451,14 @@ def fit_pointwise_grade(
     return g.embedded(layer), result
 
 
-def _focus(zones, g: _Grade, humps: int, skip: int = 0) -> list[tuple[float, float]]:
+def _focus(zones, g: _Grade, humps: int, skip: int = 0) -> list[tuple[float, float]] | None:
     """The zones plus every hump (a stretch between zones) but the ``humps`` with the largest ``|e|`` at the samples
-    after the ``skip`` largest."""
+    after the ``skip`` largest; None when there are no more than ``skip`` humps."""
     lo, hi = g.domain[0]
     ends = [lo, *[v for z in zones for v in z], hi]
     stretches = [(a, b) for a, b in zip(ends[::2], ends[1::2]) if a < b]
+    if skip and skip >= len(stretches):
+        return None
     x = g.X[:, 0]
     size = [float(np.max(np.abs(g.e[(x > a) & (x < b)]), initial=0.0)) for a, b in stretches]
     keep = set(np.argsort(size, kind="stable")[::-1][skip : skip + humps].tolist())

@@ -774,3 +774,43 @@ def test_c1_train_is_decided_exactly_where_the_float_radius_is_too_wide(shift, v
     assert c1t.outcome == verdict, c1t.summary
     lo, hi = c1t.per_grade[0]["excess"]["lower"], c1t.per_grade[0]["excess"]["upper"]
     assert lo <= -shift <= hi and hi - lo < 1e-12  # near the exact excess, not within the float radius 1e-4
+
+
+def test_c3_contraction_is_not_used_where_the_previous_norm_is_unbounded():
+    """f = 1/sqrt(x) on [0, 1] (||f||_2 and ||f||_4 infinite), g_1 = 1e-9 relu(x - 1/2): |e_1| < |e_0| on
+    (1/2, 1], C1 holds, but ||e_1||_p < ||e_0||_p is meaningless where both are infinite: no pass for p = 2, 4."""
+    target = Target(
+        "rsqrt", ((0.0, 1.0),), lambda x, m: 1 / m.sqrt(x[0]) if not hasattr(x[0], "shape") else 1 / np.sqrt(
+            np.maximum(x[0], 1e-300)), lambda x, m: [-0.5 / (x[0] * m.sqrt(x[0]))], continuous=False,
+    )
+    layer = Layer(np.array([[1.0], [-0.5]]), np.array([1e-9]))
+    report = _check([layer], UNIT, target, ps=(2, 4))
+    c3 = report.claim("C3")
+    assert c3.outcome != PASS and "strict_box" not in c3.per_grade[1], c3.summary
+
+
+def test_c3_contraction_is_not_used_when_a_spike_between_grid_points_breaks_c1():
+    """f = 2 + sin 3x, g_1 = 1e-9 (a strict decrease everywhere) plus a spike of height -1e-3 and width 2^-29
+    across x = 1/3, between any grid's nodes: C1 is false on the spike, so the contraction must not decide C3."""
+    spike = _tent(1 / 3, 2.0**-30, -1e-3)
+    layer = Layer(np.hstack([spike.hidden, [[0.0], [1.0]]]), np.r_[spike.readout, 1e-9])
+    report = _check([layer], UNIT, _wave())
+    assert report.claim("C1").outcome == FAIL
+    c3 = report.claim("C3")
+    assert "contraction" not in c3.summary and "strict_box" not in c3.per_grade[1]
+    assert c3.outcome != PASS  # a 1e-9 decrease and a 1e-12 rise: the enclosures cannot separate either way
+
+
+def test_c1_train_exact_path_finds_a_spike_peaking_at_a_sample_inside_the_float_radius():
+    """The cancelling pair (float radius 1e-4) plus a tent of height -1e-6 whose peak, a kink, is exactly the
+    sample 1/2: |e_1(1/2)| = 1 + 1e-6, 10x the tolerance, seen only by the exact evaluation at that sample."""
+    h = 2.0**-30
+    tent = _tent(0.5 - h, h, -1e-6)
+    pair = _cancelling(1e12, 0.0)
+    layer = Layer(np.hstack([pair.hidden, tent.hidden]), np.r_[pair.readout, tent.readout])
+    X = np.linspace(0.0, 1.0, 33)[:, None]
+    report = _check([layer], UNIT, _const(1.0), samples=((X, np.ones(33)),), records=[grade_record(1, 33)])
+    c1t = report.claim("C1_train")
+    assert c1t.outcome == FAIL and c1t.per_grade[0]["worst_point"] == [0.5], c1t.summary
+    assert report.claim("C1").outcome == FAIL
+
